@@ -1,0 +1,193 @@
+"""Command-line tools: ``agent-check`` checks a plan, ``agent-run`` runs one.
+
+Exit codes: 0 all good; 1 the plan ran but a task did not succeed (or, for
+``agent-check``, the plan is invalid); 2 bad input (unreadable plan, catalog or
+world file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from agent_node.catalog import Catalog, CatalogError, load_catalog
+from agent_node.checker import check_plan
+from agent_node.dag import build_dag, critical_path, to_dot, to_png
+from agent_node.events import ExecutionResult, TaskEvent
+from agent_node.executor import DEFAULT_TIMEOUT_S, Executor
+from agent_node.plan import Plan, PlanParseError
+from agent_node.plan_io import load_plan
+from agent_node.plan_json import format_plan_json
+from agent_node.plan_text import format_plan_text
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _common_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--catalog", metavar="FILE", help="skill catalog YAML (default: the reference home robot)")
+    p.add_argument("--dot", metavar="FILE", help="write the plan's DAG as Graphviz DOT")
+    p.add_argument("--png", metavar="FILE", help="write the plan's DAG as a PNG picture")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _load(plan_file: str, catalog_file: str | None) -> tuple[Catalog, Plan]:
+    return load_catalog(catalog_file), load_plan(plan_file)
+
+
+def _write_graphs(args: argparse.Namespace, plan: Plan, catalog: Catalog) -> None:
+    if not (args.dot or args.png):
+        return
+    g = build_dag(plan, catalog)
+    if args.dot:
+        Path(args.dot).write_text(to_dot(g), encoding="utf-8")
+        print(f"wrote {args.dot}", file=sys.stderr)
+    if args.png:
+        to_png(g, args.png)
+        print(f"wrote {args.png}", file=sys.stderr)
+
+
+def _print_problems(problems: list, out=None) -> None:
+    out = out or sys.stdout
+    print(f"plan is invalid ({len(problems)} problem{'s' if len(problems) != 1 else ''}):", file=out)
+    for p in problems:
+        print(f"  - {p}", file=out)
+
+
+def check_main(argv: list[str] | None = None) -> int:
+    """``agent-check FILE``: parse and check a plan (text or JSON form)."""
+    ap = argparse.ArgumentParser(prog="agent-check", description="Check a plan against the skill catalog.")
+    ap.add_argument("plan", help="plan file, LLMCompiler text form or JSON form")
+    _common_args(ap)
+    args = ap.parse_args(argv)
+    try:
+        catalog, plan = _load(args.plan, args.catalog)
+    except (PlanParseError, CatalogError) as e:
+        print(f"agent-check: {args.plan}: {e}" if isinstance(e, PlanParseError) else f"agent-check: {e}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    result = check_plan(plan, catalog)
+    if args.json:
+        print(json.dumps({"ok": result.ok, "problems": [p.model_dump() for p in result.problems],
+                          "plan": json.loads(format_plan_json(result.plan))}, indent=2))
+    elif result.ok:
+        length, path = critical_path(build_dag(result.plan, catalog))
+        print(format_plan_text(result.plan), end="")
+        print(f"OK: {len(plan)} task(s); longest chain {' -> '.join(map(str, path)) or '-'} ({length:g} steps)")
+    else:
+        _print_problems(result.problems)
+    _write_graphs(args, result.plan, catalog)
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+class ProgressPrinter:
+    """Prints executor events as they happen, one line each (feedback throttled)."""
+
+    ICONS = {"started": ">", "feedback": ".", "succeeded": "+", "failed": "x", "skipped": "-", "cancelled": "!"}
+
+    def __init__(self, out=None, time_scale: float = 1.0):
+        self.out = out or sys.stdout
+        self.time_scale = time_scale
+        self._last_progress: dict[int, float] = {}
+
+    def __call__(self, ev: TaskEvent) -> None:
+        if ev.kind == "feedback":
+            p = ev.progress if ev.progress is not None else 0.0
+            if p - self._last_progress.get(ev.task, -1.0) < 0.25 and p < 1.0:
+                return
+            self._last_progress[ev.task] = p
+            detail = f"{p:4.0%} {ev.message}".rstrip()
+        elif ev.kind == "succeeded":
+            detail = f"-> {ev.result!r}"
+        else:
+            detail = ev.message
+        sim_t = ev.t / self.time_scale if self.time_scale > 0 else ev.t
+        print(f"[{sim_t:7.1f}s] {self.ICONS[ev.kind]} {ev.task}. {ev.skill:<14} {ev.kind:<9} {detail}",
+              file=self.out, flush=True)
+
+
+def _summary(result: ExecutionResult, time_scale: float) -> str:
+    scale = time_scale if time_scale > 0 else 1.0
+    lines = []
+    for t in result.tasks:
+        outcome = repr(t.result) if t.status == "succeeded" else t.error
+        lines.append(f"  {t.task}. {t.skill:<14} {t.status:<9} {outcome}")
+    done = sum(t.status == "succeeded" for t in result.tasks)
+    head = "cancelled" if result.cancelled else ("done" if result.ok else "finished with failures")
+    lines.insert(0, f"{head}: {done}/{len(result.tasks)} task(s) succeeded in {result.makespan / scale:.1f} s"
+                    " of robot time")
+    return "\n".join(lines)
+
+
+async def _run_with_signals(executor: Executor, plan: Plan) -> ExecutionResult:
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, executor.cancel)
+    except (NotImplementedError, RuntimeError):
+        pass
+    try:
+        return await executor.run(plan)
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGINT)
+        except (NotImplementedError, RuntimeError):
+            pass
+
+
+def run_main(argv: list[str] | None = None) -> int:
+    """``agent-run --plan FILE``: check a plan and run it on the simulated house robot."""
+    from tool_adapters.sim.robot import SimRobot
+    from tool_adapters.sim.world import WorldError, load_world
+
+    ap = argparse.ArgumentParser(prog="agent-run", description="Run a plan on the simulated house robot.")
+    ap.add_argument("--plan", required=True, metavar="FILE", help="plan file, text or JSON form")
+    ap.add_argument("--world", metavar="FILE", help="simulated world YAML (default: config/house_world.yaml)")
+    ap.add_argument("--time-scale", type=float, default=0.1,
+                    help="real seconds per simulated second (default 0.1: ten times faster; 0: instant)")
+    ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
+                    help=f"per-call timeout in real seconds (default {DEFAULT_TIMEOUT_S:g})")
+    ap.add_argument("--seed", type=int, default=0, help="simulator seed")
+    _common_args(ap)
+    args = ap.parse_args(argv)
+    if args.time_scale < 0:
+        ap.error("--time-scale must be >= 0")
+    try:
+        catalog, plan = _load(args.plan, args.catalog)
+        world = load_world(args.world)
+    except (PlanParseError, CatalogError, WorldError) as e:
+        print(f"agent-run: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    checked = check_plan(plan, catalog)
+    if not checked.ok:
+        _print_problems(checked.problems, out=sys.stderr)
+        print("nothing was run.", file=sys.stderr)
+        return EXIT_FAILED
+    _write_graphs(args, checked.plan, catalog)
+    robot = SimRobot(world=world, time_scale=args.time_scale, seed=args.seed)
+    events: list[dict[str, Any]] = []
+    printer = None if args.json else ProgressPrinter(time_scale=args.time_scale)
+
+    def on_event(ev: TaskEvent) -> None:
+        events.append(ev.model_dump())
+        if printer:
+            printer(ev)
+
+    if not args.json:
+        print("plan:")
+        print("".join(f"  {line}\n" for line in format_plan_text(checked.plan, join=False).splitlines()), end="")
+    executor = Executor(catalog, robot, timeout_s=args.timeout, on_event=on_event)
+    result = asyncio.run(_run_with_signals(executor, checked.plan))
+    if args.json:
+        print(json.dumps({"plan": json.loads(format_plan_json(checked.plan)), "events": events,
+                          "result": result.model_dump()}, indent=2, default=str))
+    else:
+        print(_summary(result, args.time_scale))
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run_main())

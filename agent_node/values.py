@@ -1,0 +1,108 @@
+"""Argument values: does a literal fit a parameter, and ``$N`` references.
+
+A string argument ``"$N"`` (the whole value) is the result of task N and keeps
+its type; ``$N`` inside a longer string is that result rendered as text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent_node.catalog import Param
+
+WHOLE_REF = re.compile(r"^\$(\d+)$")
+INLINE_REF = re.compile(r"\$(\d+)")
+
+
+def whole_ref(value: Any) -> int | None:
+    """The N of a value that is exactly ``"$N"``, else None."""
+    if isinstance(value, str):
+        m = WHOLE_REF.match(value)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def refs_in(value: Any) -> set[int]:
+    """Every task number cited anywhere in a value (strings, lists, dicts)."""
+    if isinstance(value, str):
+        return {int(n) for n in INLINE_REF.findall(value)}
+    if isinstance(value, list):
+        return set().union(*(refs_in(v) for v in value)) if value else set()
+    if isinstance(value, dict):
+        return set().union(*(refs_in(v) for v in value.values())) if value else set()
+    return set()
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def scalar_problem(value: Any, type_name: str, enums: dict[str, list[str]]) -> str | None:
+    """Why a non-array value does not fit ``type_name``, or None if it fits."""
+    if type_name in enums:
+        if not isinstance(value, str):
+            return f"expected one of {enums[type_name]}, got {type(value).__name__} {value!r}"
+        if value not in enums[type_name]:
+            return f"'{value}' is not a {type_name}; expected one of {enums[type_name]}"
+        return None
+    if type_name == "string":
+        return None if isinstance(value, str) else f"expected a string, got {type(value).__name__} {value!r}"
+    if type_name == "boolean":
+        return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
+    if type_name == "number":
+        return None if is_number(value) else f"expected a number, got {value!r}"
+    if type_name == "integer":
+        if is_number(value) and float(value).is_integer():
+            return None
+        return f"expected an integer, got {value!r}"
+    return f"unknown type '{type_name}'"
+
+
+def bounds_problem(value: float, param: "Param") -> str | None:
+    if param.minimum is not None and value < param.minimum:
+        return f"{_fmt(value)} is below the minimum {_fmt(param.minimum)}"
+    if param.maximum is not None and value > param.maximum:
+        return f"{_fmt(value)} is above the maximum {_fmt(param.maximum)}"
+    return None
+
+
+def value_problem(value: Any, param: "Param", enums: dict[str, list[str]]) -> str | None:
+    """Why a literal value (no references) does not fit ``param``, or None."""
+    if param.type == "array":
+        if not isinstance(value, list):
+            return f"expected a list of {param.items}, got {value!r}"
+        if param.minItems is not None and len(value) < param.minItems:
+            return f"needs at least {param.minItems} item(s), got {len(value)}"
+        for i, item in enumerate(value):
+            problem = scalar_problem(item, param.items or "string", enums)
+            if problem:
+                return f"item {i + 1}: {problem}"
+        return None
+    problem = scalar_problem(value, param.type, enums)
+    if problem is None and param.type in ("number", "integer"):
+        problem = bounds_problem(value, param)
+    return problem
+
+
+def readable(value: Any, enum_like: bool = False) -> str:
+    """A result as a person would read it inside a sentence."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return _fmt(round(value, 2))
+    if isinstance(value, list):
+        words = [readable(v, enum_like) for v in value]
+        if not words:
+            return "nothing"
+        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    if isinstance(value, str) and enum_like:
+        return value.replace("_", " ")
+    return str(value)

@@ -1,0 +1,31 @@
+from glob import glob
+
+from setuptools import find_packages, setup
+
+package_name = "agent_node"
+
+setup(
+    name=package_name,
+    version="0.1.0",
+    packages=find_packages(include=["agent_node", "agent_node.*", "tool_adapters", "tool_adapters.*"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
+        ("share/" + package_name, ["package.xml"]),
+        ("share/" + package_name + "/config", glob("config/*.yaml")),
+        ("share/" + package_name + "/launch", glob("launch/*.py")),
+        ("share/" + package_name + "/examples", glob("examples/*")),
+    ],
+    install_requires=["setuptools"],
+    zip_safe=True,
+    maintainer="agent_node maintainers",
+    maintainer_email="maintainers@agent-node.invalid",
+    description="An offline agent for ROS 2 robots: plain-language commands to checked, parallel skill plans.",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    entry_points={
+        "console_scripts": [
+            "agent-run = agent_node.cli:run_main",
+            "agent-check = agent_node.cli:check_main",
+        ],
+    },
+)

@@ -1,0 +1,1 @@
+"""Adapters that carry out the agent's skill calls (simulator, ROS, ...)."""
