@@ -11,6 +11,9 @@ setup: $(STAMP)
 
 $(STAMP): requirements.txt setup.py setup.cfg package.xml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# pip >= 25 installs -e as PEP 660 (console scripts in .venv/bin); older pip runs
+	@# `setup.py develop`, which follows setup.cfg's ROS layout (lib/agent_node) instead.
+	$(BIN)/python -m pip install -q --disable-pip-version-check pip==26.3
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
