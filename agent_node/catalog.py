@@ -14,6 +14,7 @@ Any other unknown key is an error.
 
 from __future__ import annotations
 
+import keyword
 from pathlib import Path
 from typing import Any, Literal
 
@@ -212,8 +213,9 @@ def _skill_problems(s: Skill, enums: dict[str, list[str]]) -> list[str]:
     out: list[str] = []
     for pname, p in s.params.items():
         where = f"skill '{s.name}', param '{pname}'"
-        if not pname.isidentifier():
-            out.append(f"{where}: name is not an identifier")
+        if not pname.isidentifier() or keyword.iskeyword(pname):
+            out.append(f"{where}: name must be an identifier and not a Python keyword"
+                       " (plans are written as skill(name=value))")
         if not _type_known(p.type, enums):
             out.append(f"{where}: unknown type '{p.type}'")
             continue

@@ -7,6 +7,7 @@ and a bare list of tasks are accepted too; ids, when given, must be 1..n.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,6 +17,13 @@ from agent_node.plan import Plan, PlanParseError
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number plans may use")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large a number")
+    return value
 
 
 def plan_from_data(data: Any) -> Plan:
@@ -47,7 +55,7 @@ def plan_from_data(data: Any) -> Plan:
 def parse_plan_json(text: str) -> Plan:
     """Read the JSON form. Raises PlanParseError, nothing else."""
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as e:
         raise PlanParseError(f"invalid JSON: {e.msg}", e.lineno, e.colno) from None
     except (ValueError, RecursionError, TypeError) as e:

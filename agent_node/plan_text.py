@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import ast
 import json
+import keyword
 import math
 import re
+import warnings
 from typing import Any
 
 from agent_node.plan import Plan, PlanParseError, Task
 
-_TASK_LINE = re.compile(r"^(\s*)(\d+)\s*\.\s*")
+_TASK_LINE = re.compile(r"^(\s*)([0-9]+)\s*\.\s*")
 _IGNORED = re.compile(r"^\s*(#|thought\s*:|$)", re.IGNORECASE)
 _MAX_LINE = 10_000
-_BARE_REF = re.compile(r"\$\d+")
+_BARE_REF = re.compile(r"\$[0-9]+")
+#: Characters str.splitlines() treats as line breaks; written escaped so a plan line stays one line.
+_ESCAPE_LINE_BREAKS = {ord(c): f"\\u{ord(c):04x}" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
 def _quote_bare_refs(src: str) -> tuple[str, list[int]]:
@@ -98,7 +102,9 @@ def _parse_call(body: str, line_no: int, col0: int, expected_id: int) -> Task | 
         return PlanParseError(msg, line_no, col0 + origin[min(max(col, 0), len(origin) - 1)] + 1)
 
     try:
-        tree = ast.parse(quoted.strip(), mode="eval")
+        with warnings.catch_warnings():  # odd literals ("\d", 0x1fand) warn on stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(quoted.strip(), mode="eval")
     except SyntaxError as e:
         lead = len(quoted) - len(quoted.lstrip())
         raise err(f"invalid syntax: {e.msg}", lead + max((e.offset or 1) - 1, 0)) from None
@@ -138,7 +144,10 @@ def parse_plan_text(text: str) -> Plan:
         raise PlanParseError("plan text must be a string")
     tasks: list[Task] = []
     joined_at: int | None = None
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    # Only \n ends a line (as in Python source): str.splitlines() would also
+    # break at U+2028 and friends, which may stand inside a string value.
+    for line_no, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if _IGNORED.match(line):
             continue
         if len(line) > _MAX_LINE:
@@ -168,17 +177,20 @@ def _literal_text(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False).translate(_ESCAPE_LINE_BREAKS)
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_literal_text(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)}: {_literal_text(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_literal_text(k)}: {_literal_text(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"cannot write {type(value).__name__} in a plan")
 
 
 def format_task_text(task: Task) -> str:
+    for name in task.args:
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise ValueError(f"task {task.id}: argument name {name!r} cannot be written as name=value")
     args = ", ".join(f"{k}={_literal_text(v)}" for k, v in task.args.items())
     return f"{task.id}. {task.skill}({args})"
 

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from agent_node.catalog import Param
 
-WHOLE_REF = re.compile(r"^\$(\d+)$")
-INLINE_REF = re.compile(r"\$(\d+)")
+WHOLE_REF = re.compile(r"\$([0-9]+)")  # used with fullmatch
+INLINE_REF = re.compile(r"\$([0-9]+)")
 
 
 def whole_ref(value: Any) -> int | None:
     """The N of a value that is exactly ``"$N"``, else None."""
     if isinstance(value, str):
-        m = WHOLE_REF.match(value)
+        m = WHOLE_REF.fullmatch(value)
         if m:
             return int(m.group(1))
     return None
@@ -38,11 +38,18 @@ def refs_in(value: Any) -> set[int]:
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number plans may use: int or finite float, never bool."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def is_integral(value: Any) -> bool:
+    return is_number(value) and (isinstance(value, int) or value.is_integer())
 
 
 def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
+    return str(int(x)) if is_integral(x) else str(x)
 
 
 def scalar_problem(value: Any, type_name: str, enums: dict[str, list[str]]) -> str | None:
@@ -60,7 +67,7 @@ def scalar_problem(value: Any, type_name: str, enums: dict[str, list[str]]) -> s
     if type_name == "number":
         return None if is_number(value) else f"expected a number, got {value!r}"
     if type_name == "integer":
-        if is_number(value) and float(value).is_integer():
+        if is_integral(value):
             return None
         return f"expected an integer, got {value!r}"
     return f"unknown type '{type_name}'"
