@@ -18,22 +18,20 @@ import keyword
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from agent_node.config_files import ConfigFileError, read_yaml
+from agent_node.paths import default_catalog_path
 from agent_node.values import value_problem
 
 BASE_TYPES = ("string", "number", "integer", "boolean", "array")
 RESERVED_KEYS = ("skills",)
 
 
-class CatalogError(ValueError):
-    """A catalog file that cannot be used, with every reason found."""
+class CatalogError(ConfigFileError):
+    """A catalog that cannot be used, with every reason found."""
 
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = problems
-        super().__init__(f"invalid catalog {source}:\n  - " + "\n  - ".join(problems))
+    what = "catalog"
 
 
 def _rejoin_description(data: Any) -> Any:
@@ -245,17 +243,5 @@ def _skill_problems(s: Skill, enums: dict[str, list[str]]) -> list[str]:
 
 def load_catalog(path: str | Path | None = None) -> Catalog:
     """Load and validate a catalog file; ``None`` loads the default catalog."""
-    if path is None:
-        from agent_node.paths import default_catalog_path
-
-        path = default_catalog_path()
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise CatalogError(str(path), [f"cannot read file: {e.strerror or e}"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise CatalogError(str(path), [f"not valid YAML: {e}"]) from None
-    return Catalog.from_dict(data, source=str(path))
+    path = default_catalog_path() if path is None else path
+    return Catalog.from_dict(read_yaml(path, CatalogError), source=str(path))

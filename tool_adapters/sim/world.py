@@ -10,12 +10,13 @@ mutates; :meth:`World.clone` gives each robot its own copy.
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from agent_node.config_files import ConfigFileError, read_yaml
+from agent_node.paths import config_path
 
 DoorState = Literal["open", "closed"]
 
@@ -23,13 +24,10 @@ DoorState = Literal["open", "closed"]
 LEADING_WORDS = frozenset({"the", "a", "an", "my", "your", "his", "her", "our", "their"})
 
 
-class WorldError(ValueError):
+class WorldError(ConfigFileError):
     """A world file that cannot be used, with every reason found."""
 
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = problems
-        super().__init__(f"invalid world {source}:\n  - " + "\n  - ".join(problems))
+    what = "world"
 
 
 class _Model(BaseModel):
@@ -243,24 +241,13 @@ def match_names(query: str, names: list[str] | dict[str, Any]) -> list[str]:
 # -- loading ------------------------------------------------------------------
 def default_world_path() -> Path:
     """``config/house_world.yaml`` of this source tree, else the installed copy."""
-    in_tree = Path(__file__).resolve().parents[2] / "config" / "house_world.yaml"
-    if in_tree.exists():
-        return in_tree
-    return Path(sys.prefix) / "share" / "agent_node" / "config" / "house_world.yaml"
+    return config_path("house_world.yaml")
 
 
 def load_world(path: str | Path | None = None) -> World:
     """Load and validate a world file; ``None`` loads the default house."""
-    path = Path(path) if path is not None else default_world_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise WorldError(str(path), [f"cannot read file: {e.strerror or e}"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise WorldError(str(path), [f"not valid YAML: {e}"]) from None
-    return world_from_dict(data, source=str(path))
+    path = default_world_path() if path is None else path
+    return world_from_dict(read_yaml(path, WorldError), source=str(path))
 
 
 def world_from_dict(data: Any, source: str = "<world>") -> World:
