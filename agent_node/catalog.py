@@ -57,13 +57,14 @@ class Param(BaseModel):
     default: Any = None
     items: str | None = None
     minItems: int | None = None
-    has_default: bool = Field(default=False, exclude=True)
+    #: Whether the catalog gives a default (a default may itself be null).
+    has_default: bool = False
 
     @model_validator(mode="before")
     @classmethod
     def _note_default(cls, data: Any) -> Any:
         data = _rejoin_description(data)
-        if isinstance(data, dict):
+        if isinstance(data, dict) and "has_default" not in data:
             data = {**data, "has_default": "default" in data}
         return data
 

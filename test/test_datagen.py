@@ -1,0 +1,324 @@
+"""The verified synthetic data generator: phrasebook, generator, the three checks, CLI."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from agent_node.catalog import Catalog, load_catalog
+from agent_node.datagen import (
+    KINDS, Arrangement, Infeasible, PlanCall, Sample, Setup, generate, generate_report, kind_schedule, main,
+    read_jsonl, write_jsonl,
+)
+from agent_node.phrasebook import (
+    PhrasebookError, default_phrasebook_path, is_reference_catalog, load_phrasebook, mentions, normalize_text,
+    number_forms, number_words,
+)
+from agent_node.verify import check_execution, check_format, check_meaning, verify
+from tool_adapters.sim.world import load_world
+
+CATALOG = load_catalog()
+WORLD = load_world()
+SIZES = {"single": (1, 1), "parallel": (2, 3), "chain": (2, 4), "body": (2, 6), "mix": (4, 7), "none": (0, 0)}
+
+
+def sample(command: str, *calls: tuple[str, dict[str, Any]], setup: Setup | None = None) -> Sample:
+    plan = [PlanCall(skill=s, args=a) for s, a in calls]
+    return Sample(id="t", command=command, plan=plan, kind="single" if plan else "none", setup=setup or Setup())
+
+
+def tiny_catalog() -> Catalog:
+    """A 3-skill warehouse cart with one enum: nothing like the reference robot."""
+    return Catalog.from_dict({
+        "zones": ["loading_bay", "shelf_a", "shelf_b"],
+        "skills": [
+            {"name": "move_to", "kind": "action", "description": "Move the cart to a zone.", "resources": ["base"],
+             "params": {"zone": {"type": "zone"},
+                        "speed": {"type": "number", "minimum": 0.1, "maximum": 2, "default": 1}},
+             "returns": {"type": "zone"}},
+            {"name": "scan_barcode", "kind": "service", "description": "Scan an item's barcode; tells its zone.",
+             "params": {"item": {"type": "string"}}, "returns": {"type": "zone"}},
+            {"name": "beep", "kind": "service", "description": "Beep the horn a number of times.",
+             "params": {"times": {"type": "integer", "minimum": 1, "maximum": 5},
+                        "loud": {"type": "boolean", "default": False}}},
+        ]})
+
+
+@pytest.fixture(scope="module")
+def reports():
+    return {seed: generate_report(CATALOG, 400, seed=seed) for seed in (0, 1, 2)}
+
+
+@pytest.fixture(scope="module")
+def thousand():
+    return generate(CATALOG, 1000, seed=3)
+
+
+# -- the reference phrasebook ----------------------------------------------------------------
+def test_reference_phrasebook_covers_the_catalog():
+    pb = load_phrasebook(CATALOG)
+    assert is_reference_catalog(CATALOG)
+    assert set(pb.skills) == set(CATALOG.skill_names)
+    assert all(len(phrases.templates) >= 8 for phrases in pb.skills.values())
+    for type_name, values in CATALOG.enums.items():
+        assert all(pb.enum_forms(type_name, v) for v in values)
+    assert "lounge" in pb.enum_forms("location", "living_room")
+    assert {c.kind for c in pb.composites} == {"chain", "body"}
+
+
+def test_numbers_are_said_in_digits_and_words():
+    assert "one and a half" in number_words(1.5) and "one point five" in number_words(1.5)
+    assert number_words(90) == ["ninety"]
+    assert "three hundred and sixty" in number_words(360)
+    assert "point two" in number_words(0.2)
+    assert {"-3", "minus three", "negative 3"} <= set(number_forms(-3))
+    assert number_forms(-3, signed=False)[0] == "3"
+
+
+def test_text_normalisation_keeps_numbers_and_words_whole():
+    text = normalize_text("Turn counter-clockwise 90°, give Alice's cup -3 m")
+    assert mentions(text, "alice") and mentions(text, "-3") and mentions(text, "counter-clockwise")
+    assert not mentions(text, "clockwise") and not mentions(text, "9")
+
+
+# -- generated data ---------------------------------------------------------------------------
+def test_generated_samples_pass_format_and_execution_everywhere(reports):
+    for report in reports.values():
+        assert len(report.samples) == 400
+        for s in report.samples:
+            assert check_format(s, CATALOG) is None, s
+            assert check_execution(s, CATALOG, WORLD) is None, s
+            assert check_meaning(s, CATALOG) is None, s
+
+
+def test_every_kind_appears_in_a_sensible_mix(reports):
+    for report in reports.values():
+        kinds = report.kinds
+        assert set(kinds) == set(KINDS)
+        assert 0.05 <= kinds["none"] / 400 <= 0.11
+        assert kinds["single"] == max(kinds.values())
+
+
+def test_plan_sizes_match_kinds_and_out_of_domain_plans_are_empty(reports):
+    for s in reports[0].samples:
+        lo, hi = SIZES[s.kind]
+        assert lo <= len(s.plan) <= hi, s
+        assert (s.kind == "none") == (not s.plan)
+
+
+def test_chains_cite_earlier_results(reports):
+    chains = [s for s in reports[1].samples if s.kind == "chain"]
+    assert chains and all(any("$" in json.dumps(c.args) for c in s.plan) for s in chains)
+
+
+def test_setups_arrange_what_plans_need(reports):
+    samples = [s for r in reports.values() for s in r.samples]
+    bodies = [s for s in samples if s.kind == "body" and s.plan[1].skill == "pick"
+              and s.plan[0].skill == "navigate_to"]
+    assert bodies
+    for s in bodies:  # "bring X from A ...": X is in A
+        assert s.setup.objects[s.plan[1].args["object"]] == s.plan[0].args["location"]
+    handovers = [s for s in samples if s.kind == "single" and s.plan[0].skill == "hand_over"]
+    assert handovers
+    for s in handovers:  # "hand Dave the glass": holding it, next to Dave
+        person = s.plan[0].args["person"]
+        assert s.setup.held and s.setup.robot_at
+        assert s.setup.people.get(person, WORLD.people.get(person) and WORLD.people[person].location) \
+            == s.setup.robot_at
+
+
+def test_arrangement_of_the_world():
+    rng = random.Random(0)
+    setup = Arrangement(WORLD, rng, ["glass"]).play([("hand_over", {"person": "dave"})])
+    assert setup.held == "glass" and setup.robot_at == "garage"
+    setup = Arrangement(WORLD, rng).play([("navigate_to", {"location": "office"}), ("pick", {"object": "banana"})])
+    assert setup.objects == {"banana": "office"}
+    setup = Arrangement(WORLD, rng).play([("pick", {"object": "ufo plushie"})])
+    assert setup.robot_at == setup.objects["ufo plushie"]
+    with pytest.raises(Infeasible):
+        Arrangement(WORLD, rng).play([("pick", {"object": "apple"}), ("pick", {"object": "mug"})])
+
+
+def test_deterministic_for_a_seed():
+    first = [s.model_dump() for s in generate(CATALOG, 150, seed=7)]
+    assert first == [s.model_dump() for s in generate(CATALOG, 150, seed=7)]
+    assert first != [s.model_dump() for s in generate(CATALOG, 150, seed=8)]
+
+
+def test_variety(thousand):
+    commands = [s.command for s in thousand]
+    assert len(set(commands)) >= 0.7 * len(commands)
+    bigrams = set()
+    for c in commands:
+        words = normalize_text(c).split()
+        bigrams.update(zip(words, words[1:]))
+    assert len(bigrams) >= 2000
+
+
+def test_every_enum_value_and_skill_is_used(thousand):
+    used: dict[str, set[str]] = {t: set() for t in CATALOG.enums}
+    for s in thousand:
+        for call in s.plan:
+            params = CATALOG.skill(call.skill).params
+            for name, value in call.args.items():
+                p = params[name]
+                type_name = p.items if p.type == "array" else p.type
+                if type_name in used:
+                    used[type_name].update(value if isinstance(value, list) else [value])
+    for type_name, values in CATALOG.enums.items():
+        assert set(values) <= used[type_name], type_name
+    assert {c.skill for s in thousand for c in s.plan} == set(CATALOG.skill_names)
+
+
+def test_kind_schedule_follows_the_mix():
+    schedule = kind_schedule(100, list(KINDS), {"single": 0.5, "none": 0.5}, random.Random(0))
+    assert len(schedule) == 100 and schedule.count("single") == 50 and schedule.count("none") == 50
+
+
+# -- the three checks reject crafted bad samples ------------------------------------------------
+def test_format_check_rejects_an_unknown_skill():
+    bad = sample("fly to the moon", ("fly", {"to": "moon"}))
+    assert "unknown skill" in check_format(bad, CATALOG)
+    assert [r.check for r in verify(bad, CATALOG)][0] == "format"
+
+
+def test_execution_check_rejects_a_pick_of_an_object_that_is_elsewhere():
+    calls = (("navigate_to", {"location": "office"}), ("pick", {"object": "banana"}))
+    bad = sample("go to the office and pick up the banana", *calls)
+    why = check_execution(bad, CATALOG)
+    assert why.startswith("pick failed") and "kitchen" in why
+    assert [r.key for r in verify(bad, CATALOG)] == [("execution", "pick failed")]
+    good = sample(bad.command, *calls, setup=Setup(objects={"banana": "office"}))
+    assert verify(good, CATALOG) == []
+
+
+def test_execution_check_adds_unknown_names_from_the_setup():
+    calls = (("find_person", {"person": "zoe"}), ("navigate_to", {"location": "$1"}))
+    assert "failed" in check_execution(sample("go to Zoe", *calls), CATALOG)
+    assert check_execution(sample("go to Zoe", *calls, setup=Setup(people={"zoe": "bedroom"})), CATALOG) is None
+
+
+@pytest.mark.parametrize("command, call, reason", [
+    ("go to the kitchen", ("navigate_to", {"location": "bedroom"}), "location not mentioned"),
+    ("turn left 90 degrees", ("rotate", {"angle_deg": 45}), "number not mentioned"),
+    ("turn right ninety degrees", ("rotate", {"angle_deg": 90}), "direction not mentioned"),
+    ("turn off the lights in the study", ("set_light", {"room": "office", "on": True}), "on/off not mentioned"),
+    ("pick up the mug", ("pick", {"object": "red cup"}), "name not mentioned"),
+    ("is the back door open?", ("check_door", {"door": "front_door"}), "door not mentioned"),
+])
+def test_meaning_check_rejects_what_the_command_does_not_say(command, call, reason):
+    bad = sample(command, call)
+    assert check_meaning(bad, CATALOG).startswith(reason)
+
+
+@pytest.mark.parametrize("command, call", [
+    ("back up two and a half metres", ("drive", {"distance_m": -2.5})),
+    ("drive 3 m at point two meters per second", ("drive", {"distance_m": 3, "speed_mps": 0.2})),
+    ("turn clockwise 90 degrees", ("rotate", {"angle_deg": -90})),
+    ("go to x minus 3, y 4.5", ("go_to_pose", {"x": -3, "y": 4.5})),
+    ("kill the lights in the lounge", ("set_light", {"room": "living_room", "on": False})),
+    ("patrol the hall and the garage twice", ("patrol", {"route": ["hallway", "garage"], "laps": 2})),
+    ("Text Bob that I'm late", ("send_message", {"recipient": "bob", "text": "anything at all"})),
+])
+def test_meaning_check_accepts_what_the_command_says(command, call):
+    assert check_meaning(sample(command, call), CATALOG) is None
+
+
+def test_empty_plan_must_not_be_a_robot_request():
+    assert check_meaning(sample("please go to the kitchen"), CATALOG).startswith("empty plan for a robot request")
+    assert check_meaning(sample("set an alarm for 7 am"), CATALOG) is None
+
+
+# -- any other catalog: the generic fallback ----------------------------------------------------
+def test_a_custom_catalog_gets_generic_phrasings_and_verified_data():
+    catalog = tiny_catalog()
+    assert not is_reference_catalog(catalog)
+    pb = load_phrasebook(catalog)
+    assert all(len(phrases.templates) >= 8 for phrases in pb.skills.values())
+    assert pb.enum_forms("zone", "loading_bay") == ["loading bay"]
+    report = generate_report(catalog, 150, seed=1)
+    assert len(report.samples) == 150
+    assert {"single", "parallel", "chain", "mix", "none"} <= set(report.kinds)
+    assert "body" not in report.kinds
+    for s in report.samples:
+        assert verify(s, catalog, pb) == [], s
+    chained = [c for s in report.samples if s.kind == "chain" for c in s.plan if c.args.get("zone") == "$1"]
+    assert chained  # a zone result feeds a zone parameter
+
+
+# -- files and the CLI ------------------------------------------------------------------------------
+def test_jsonl_round_trip(tmp_path, reports):
+    path = tmp_path / "data.jsonl"
+    write_jsonl(reports[0].samples[:50], path)
+    line = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+    assert set(line) == {"id", "command", "plan", "kind", "setup"}
+    assert all(set(call) == {"skill", "args"} for call in line["plan"])
+    assert read_jsonl(path) == reports[0].samples[:50]
+
+
+def test_cli_writes_jsonl_and_prints_counts(tmp_path, capsys):
+    out = tmp_path / "data.jsonl"
+    assert main(["--out", str(out), "-n", "80", "--seed", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "80/80 samples" in printed and "kinds: single" in printed and "rejected" in printed
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 80 and {r["kind"] for r in rows} == set(KINDS)
+
+
+def test_cli_with_a_custom_catalog(tmp_path, capsys):
+    catalog_file = tmp_path / "cart.yaml"
+    catalog_file.write_text(yaml.safe_dump({"zones": ["dock_a", "dock_b"], "skills": [
+        {"name": "go", "kind": "action", "description": "Go to a zone.", "params": {"zone": {"type": "zone"}},
+         "returns": {"type": "zone"}},
+        {"name": "honk", "kind": "service", "description": "Honk once."}]}), encoding="utf-8")
+    out = tmp_path / "cart.jsonl"
+    assert main(["--catalog", str(catalog_file), "--out", str(out), "-n", "30"]) == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 30
+
+
+def broken_phrasebook(tmp_path: Path, edit) -> Path:
+    data = yaml.safe_load(default_phrasebook_path().read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "phrases.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_a_broken_phrasebook_gives_a_clear_error(tmp_path):
+    def edit(data: dict) -> None:
+        data["skills"]["fly"] = {"templates": ["fly away"]}
+        data["skills"]["navigate_to"]["templates"].append("go to {place}")
+        data["skills"]["pick"]["templates"].append("pick it up")
+        data["params"]["drive.distance_m"]["values"].append(9)
+
+    with pytest.raises(PhrasebookError) as e:
+        load_phrasebook(CATALOG, broken_phrasebook(tmp_path, edit))
+    message = str(e.value)
+    assert "invalid phrasebook" in message and str(tmp_path) in message
+    assert "skills.fly: no such skill" in message
+    assert "unknown slot '{place}'" in message
+    assert "does not say required '{object}'" in message
+    assert "value 9 is outside the bounds" in message
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("skills: [oops", "not valid YAML"),
+    ("skills:\n  dock: {templates: dock}\n", "skills.dock.templates"),
+    ("- just a list\n", "top level must be a mapping"),
+])
+def test_malformed_phrasebook_files(tmp_path, text, expected):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PhrasebookError, match=expected):
+        load_phrasebook(CATALOG, path)
+
+
+def test_cli_reports_a_broken_phrasebook(tmp_path, capsys):
+    path = broken_phrasebook(tmp_path, lambda data: data["skills"].update(fly={"templates": ["fly"]}))
+    assert main(["--out", str(tmp_path / "x.jsonl"), "-n", "5", "--phrasebook", str(path)]) == 2
+    assert "no such skill" in capsys.readouterr().err
