@@ -5,16 +5,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.setup-done
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench toolrag clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt setup.py setup.cfg package.xml
+$(STAMP): requirements.txt requirements-models.txt setup.py setup.cfg package.xml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@# pip >= 25 installs -e as PEP 660 (console scripts in .venv/bin); older pip runs
 	@# `setup.py develop`, which follows setup.cfg's ROS layout (lib/agent_node) instead.
 	$(BIN)/python -m pip install -q --disable-pip-version-check pip==26.3
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
@@ -26,6 +27,11 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/executor.py
+	$(BIN)/python bench/toolrag.py
+
+# Retrain the committed ToolRAG classifier of the reference catalog (about two minutes).
+toolrag: setup
+	$(BIN)/agent-toolrag train -n 4000 --seed 0 --out models/toolrag_home_robot
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

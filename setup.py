@@ -14,6 +14,8 @@ setup(
         ("share/" + package_name + "/config", glob("config/*.yaml")),
         ("share/" + package_name + "/launch", glob("launch/*.py")),
         ("share/" + package_name + "/examples", glob("examples/*")),
+        ("share/" + package_name + "/models", glob("models/*.yaml") + glob("models/*.md")),
+        ("share/" + package_name + "/models/toolrag_home_robot", glob("models/toolrag_home_robot/*")),
     ],
     install_requires=["setuptools"],
     zip_safe=True,
@@ -26,6 +28,8 @@ setup(
         "console_scripts": [
             "agent-run = agent_node.cli:run_main",
             "agent-check = agent_node.cli:check_main",
+            "agent-datagen = agent_node.datagen:main",
+            "agent-toolrag = agent_node.toolrag_cli:main",
         ],
     },
 )

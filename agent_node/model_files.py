@@ -1,0 +1,95 @@
+"""Model weights: where the registry says they are, checked by sha256 before use.
+
+Weights come from PyPI packages (installed ``--no-deps``, never imported) or
+from files under ``models/``; nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from agent_node.config_files import ConfigFileError, read_yaml
+from agent_node.paths import share_dir
+
+
+class ModelFileError(RuntimeError):
+    """A model file that is missing, truncated or not the file it should be."""
+
+
+class RegistryError(ConfigFileError):
+    what = "model registry"
+
+
+class ModelFile(BaseModel):
+    """One file of a model: from an installed package, or a path."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    package: str = ""
+    module: str = ""
+    file: str
+    bytes: int | None = None
+    sha256: str
+
+    def locate(self) -> Path:
+        """The file's path (not yet checked)."""
+        if not self.module:
+            path = Path(self.file)
+            return path if path.is_absolute() else share_dir() / path
+        spec = importlib.util.find_spec(self.module)  # finds the package without importing it
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelFileError(f"the package {self.package or self.module} is not installed; "
+                                 "run `make setup` (it installs requirements-models.txt with --no-deps)")
+        return Path(list(spec.submodule_search_locations)[0]) / self.file
+
+    def verified_path(self) -> Path:
+        """The file's path after checking that it exists, its size and sha256."""
+        path = self.locate()
+        verify_file(path, self.sha256, self.bytes)
+        return path
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=64)
+def _verified(path: str, size: int, mtime_ns: int, sha256: str) -> bool:
+    return sha256_of(Path(path)) == sha256
+
+
+def verify_file(path: Path, sha256: str, size: int | None = None) -> None:
+    """ModelFileError unless ``path`` is a file of ``size`` bytes with ``sha256``."""
+    try:
+        st = path.stat()
+    except OSError:
+        raise ModelFileError(f"model file {path} is missing") from None
+    if not path.is_file():
+        raise ModelFileError(f"model file {path} is not a file")
+    if size is not None and st.st_size != size:
+        raise ModelFileError(f"model file {path} has {st.st_size} bytes, expected {size}: "
+                             "truncated or the wrong file")
+    if not _verified(str(path), st.st_size, st.st_mtime_ns, sha256.lower()):
+        raise ModelFileError(f"model file {path} is corrupt: its sha256 is not {sha256}")
+
+
+def registry_path() -> Path:
+    return share_dir() / "models" / "registry.yaml"
+
+
+def load_registry(path: Path | None = None) -> dict[str, Any]:
+    path = path or registry_path()
+    data = read_yaml(path, RegistryError)
+    if not isinstance(data, dict):
+        raise RegistryError(str(path), ["top level must be a mapping"])
+    return data
