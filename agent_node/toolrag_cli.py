@@ -14,6 +14,7 @@ from pathlib import Path
 
 from agent_node.catalog import CatalogError, load_catalog
 from agent_node.model_files import ModelFileError
+from agent_node.phrasebook import PhrasebookError
 from agent_node.toolrag import ToolRAG, default_model_dir, train_toolrag
 
 
@@ -23,8 +24,10 @@ def _training_pairs(args: argparse.Namespace, catalog) -> tuple[list[str], list[
         items = [json.loads(line) for line in lines if line.strip()]
     else:
         from agent_node.datagen import generate
+        from agent_node.phrasebook import load_phrasebook
 
-        items = [s.model_dump() for s in generate(catalog, args.n, seed=args.seed)]
+        phrasebook = load_phrasebook(catalog, args.phrasebook)
+        items = [s.model_dump() for s in generate(catalog, args.n, seed=args.seed, phrasebook=phrasebook)]
     return [i["command"] for i in items], [[t["skill"] for t in i["plan"]] for i in items]
 
 
@@ -67,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--out", default=str(default_model_dir()), help="model directory to write")
     tr.add_argument("--data", help="training JSONL (command + plan per line); default: generate it")
     tr.add_argument("-n", type=int, default=4000, help="commands to generate when --data is not given")
+    tr.add_argument("--phrasebook", help="phrasebook YAML for generating data (default: the reference one for "
+                    "the reference catalog, else phrasings from the skill descriptions)")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--target-recall", type=float, default=0.995, help="held-out recall the threshold keeps")
     se = sub.add_parser("select", help="print the skills chosen for a command, with probabilities")
@@ -78,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         return _train(args) if args.cmd == "train" else _select(args)
-    except (CatalogError, ModelFileError, OSError, ValueError) as e:
+    except (CatalogError, ModelFileError, PhrasebookError, OSError, ValueError) as e:
         print(f"agent-toolrag: {e}", file=sys.stderr)
         return 2
 
