@@ -29,6 +29,8 @@ setup(
             "agent-run = agent_node.cli:run_main",
             "agent-check = agent_node.cli:check_main",
             "agent-datagen = agent_node.datagen:main",
+            "agent-eval = agent_node.eval_cli:eval_main",
+            "agent-plan = agent_node.eval_cli:plan_main",
             "agent-toolrag = agent_node.toolrag_cli:main",
         ],
     },

@@ -138,35 +138,47 @@ async def _run_with_signals(executor: Executor, plan: Plan) -> ExecutionResult:
             pass
 
 
+def _execute(executor: Executor, plan: Plan, json_out: bool, time_scale: float) -> ExecutionResult:
+    if not json_out:
+        print("plan:")
+        print("".join(f"  {line}\n" for line in format_plan_text(plan, join=False).splitlines()), end="")
+    result = asyncio.run(_run_with_signals(executor, plan))
+    if not json_out:
+        print(_summary(result, time_scale))
+    return result
+
+
 def run_main(argv: list[str] | None = None) -> int:
-    """``agent-run --plan FILE``: check a plan and run it on the simulated house robot."""
+    """``agent-run "command"`` or ``agent-run --plan FILE``: plan (or read), check and run
+    on the simulated house robot."""
     from tool_adapters.sim.robot import SimRobot
     from tool_adapters.sim.world import WorldError, load_world
 
-    ap = argparse.ArgumentParser(prog="agent-run", description="Run a plan on the simulated house robot.")
-    ap.add_argument("--plan", required=True, metavar="FILE", help="plan file, text or JSON form")
+    ap = argparse.ArgumentParser(prog="agent-run", description="Run a command or a plan on the simulated house robot.")
+    ap.add_argument("command", nargs="?", help="what the robot should do, in plain language")
+    ap.add_argument("--plan", metavar="FILE", help="run this plan file (text or JSON form) instead of planning")
     ap.add_argument("--world", metavar="FILE", help="simulated world YAML (default: config/house_world.yaml)")
     ap.add_argument("--time-scale", type=float, default=0.1,
                     help="real seconds per simulated second (default 0.1: ten times faster; 0: instant)")
     ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
                     help=f"per-call timeout in real seconds (default {DEFAULT_TIMEOUT_S:g})")
     ap.add_argument("--seed", type=int, default=0, help="simulator seed")
+    ap.add_argument("--max-replans", type=int, default=2, help="new plans after a failure (default 2)")
+    ap.add_argument("--model", help="planner: registry name or GGUF path (default: the registry's default)")
+    ap.add_argument("--threads", type=int, default=2, help="threads for the model (default 2)")
     _common_args(ap)
     args = ap.parse_args(argv)
+    if (args.command is None) == (args.plan is None):
+        ap.error("give either a command or --plan FILE")
     if args.time_scale < 0:
         ap.error("--time-scale must be >= 0")
     try:
-        catalog, plan = _load(args.plan, args.catalog)
+        catalog = load_catalog(args.catalog)
         world = load_world(args.world)
+        plan = load_plan(args.plan) if args.plan else None
     except (PlanParseError, CatalogError, WorldError) as e:
         print(f"agent-run: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    checked = check_plan(plan, catalog)
-    if not checked.ok:
-        _print_problems(checked.problems, out=sys.stderr)
-        print("nothing was run.", file=sys.stderr)
-        return EXIT_FAILED
-    _write_graphs(args, checked.plan, catalog)
     robot = SimRobot(world=world, time_scale=args.time_scale, seed=args.seed)
     events: list[dict[str, Any]] = []
     printer = None if args.json else ProgressPrinter(time_scale=args.time_scale)
@@ -176,17 +188,55 @@ def run_main(argv: list[str] | None = None) -> int:
         if printer:
             printer(ev)
 
-    if not args.json:
-        print("plan:")
-        print("".join(f"  {line}\n" for line in format_plan_text(checked.plan, join=False).splitlines()), end="")
     executor = Executor(catalog, robot, timeout_s=args.timeout, on_event=on_event)
-    result = asyncio.run(_run_with_signals(executor, checked.plan))
+    if plan is not None:
+        checked = check_plan(plan, catalog)
+        if not checked.ok:
+            _print_problems(checked.problems, out=sys.stderr)
+            print("nothing was run.", file=sys.stderr)
+            return EXIT_FAILED
+        _write_graphs(args, checked.plan, catalog)
+        result = _execute(executor, checked.plan, args.json, args.time_scale)
+        if args.json:
+            print(json.dumps({"plan": json.loads(format_plan_json(checked.plan)), "events": events,
+                              "result": result.model_dump()}, indent=2, default=str))
+        return EXIT_OK if result.ok else EXIT_FAILED
+    return _run_command(args, catalog, executor, events)
+
+
+def _run_command(args: argparse.Namespace, catalog: Catalog, executor: Executor, events: list) -> int:
+    """Plan the command, run it, replan (bounded) after a failure a new plan may fix, answer."""
+    from agent_node.answer import answer
+    from agent_node.model_files import ModelFileError
+    from agent_node.planner import NO_SKILL, Planner
+
+    try:
+        planner = Planner.load(catalog, args.model, args.threads)
+    except ModelFileError as e:
+        print(f"agent-run: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    outcome = planner.plan(args.command)
+    runs: list[ExecutionResult] = []
+    for _ in range(args.max_replans + 1):
+        if outcome.declined:
+            break
+        _write_graphs(args, outcome.plan, catalog)
+        result = _execute(executor, outcome.plan, args.json, args.time_scale)
+        runs.append(result)
+        if result.ok or result.cancelled:
+            break
+        outcome = planner.replan(args.command, result)
+    said = answer(runs[-1]) if runs else outcome.reason
+    if runs and outcome.declined and not runs[-1].ok:
+        said += f" {outcome.reason}"
     if args.json:
-        print(json.dumps({"plan": json.loads(format_plan_json(checked.plan)), "events": events,
-                          "result": result.model_dump()}, indent=2, default=str))
+        print(json.dumps({"command": args.command, "runs": [r.model_dump() for r in runs], "events": events,
+                          "answer": said}, indent=2, default=str))
     else:
-        print(_summary(result, args.time_scale))
-    return EXIT_OK if result.ok else EXIT_FAILED
+        print(f"\nanswer: {said}")
+    if not runs:
+        return EXIT_OK if outcome.reason == NO_SKILL else EXIT_FAILED
+    return EXIT_OK if runs[-1].ok else EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

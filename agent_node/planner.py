@@ -1,0 +1,158 @@
+"""Command -> checked plan: ToolRAG picks skills, the model writes, the checker proves.
+
+The model writes the LLMCompiler text form under a GBNF grammar generated from
+the catalog and narrowed to the skills ToolRAG selected, so a syntactically
+invalid plan cannot come out. Every plan is checked; on a failed check the
+model gets one repair attempt that shows it the problems; then the command is
+declined with them. An empty plan declines too ("no skill for that").
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from agent_node.catalog import Catalog
+from agent_node.checker import check_plan
+from agent_node.events import ExecutionResult
+from agent_node.example_bank import ExampleBank
+from agent_node.grammar import plan_grammar
+from agent_node.llm import LLM
+from agent_node.plan import Plan, PlanParseError
+from agent_node.plan_text import parse_plan_text
+from agent_node.prompt import dynamic_part, static_part
+from agent_node.toolrag import SkillScore, ToolRAG
+from agent_node.values import readable
+
+MAX_COMMAND_CHARS = 1000
+NO_SKILL = "I have no skill for that."
+
+
+@dataclass
+class PlanResult:
+    command: str
+    plan: Plan = field(default_factory=Plan)
+    text: str = ""
+    selected: list[SkillScore] = field(default_factory=list)
+    declined: bool = False
+    reason: str = ""
+    prompt_tokens: int = 0
+    latency_s: float = 0.0
+    attempts: int = 0
+
+
+def clean_command(command: object) -> str:
+    """One line of printable text, at most MAX_COMMAND_CHARS characters."""
+    text = command if isinstance(command, str) else ""
+    text = "".join(c if c.isprintable() else " " for c in text)
+    return re.sub(r"\s+", " ", text).strip()[:MAX_COMMAND_CHARS]
+
+
+class Planner:
+    def __init__(self, catalog: Catalog, llm: LLM, toolrag: ToolRAG | None = None, use_grammar: bool = True,
+                 max_tasks: int = 12, max_tokens: int = 320, bank: ExampleBank | None = None, examples: int = 3):
+        self.catalog = catalog
+        self.llm = llm
+        self.toolrag = toolrag
+        self.bank = bank
+        self.examples = examples
+        self.use_grammar = use_grammar
+        self.max_tasks = max_tasks
+        self.max_tokens = max_tokens
+        # With retrieved examples, the fixed ones only lead the model astray (it copies them).
+        self.static = static_part(catalog, examples=[] if bank is not None and examples else None)
+
+    @classmethod
+    def load(cls, catalog: Catalog, model: str | None = None, threads: int = 2, toolrag_dir: str | None = None,
+             use_toolrag: bool = True, use_grammar: bool = True, examples: int = 3) -> "Planner":
+        """Load the models once (ModelFileError when one is missing or corrupt)."""
+        toolrag = ToolRAG(toolrag_dir, catalog=catalog) if use_toolrag else None
+        bank = ExampleBank.load() if examples and toolrag else None
+        return cls(catalog, LLM(model, threads=threads), toolrag, use_grammar=use_grammar, bank=bank,
+                   examples=examples)
+
+    def retrieve(self, command: str) -> list[tuple[str, str]]:
+        """Similar solved commands from the example bank (needs ToolRAG's encoder)."""
+        if self.bank is None or self.toolrag is None or not self.examples:
+            return []
+        return self.bank.retrieve(self.toolrag.encoder.encode_one(command), self.examples)
+
+    def select(self, command: str) -> list[SkillScore]:
+        if self.toolrag is None:
+            return [SkillScore(s, 1.0) for s in self.catalog.skill_names]
+        return self.toolrag.select(command)
+
+    def _write(self, dynamic: str, skills: list[str]) -> tuple[str, int]:
+        grammar = plan_grammar(self.catalog, skills, self.max_tasks) if self.use_grammar else None
+        out = self.llm.complete(self.static + dynamic, grammar=grammar, max_tokens=self.max_tokens,
+                                stop=None if grammar else ["join()", "<|im_end|>"])
+        text = out.text if grammar else _close_plan(out.text)
+        return text, out.prompt_tokens
+
+    def _read(self, text: str) -> tuple[Plan | None, list[str]]:
+        try:
+            plan = parse_plan_text(text)
+        except PlanParseError as e:
+            return None, [str(e)]
+        checked = check_plan(plan, self.catalog)
+        return (checked.plan, []) if checked.ok else (None, [str(p) for p in checked.problems])
+
+    def plan(self, command: str) -> PlanResult:
+        t0 = time.perf_counter()
+        command = clean_command(command)
+        result = PlanResult(command=command)
+        if not command:
+            result.declined, result.reason = True, "the command is empty"
+            return result
+        result.selected = self.select(command)
+        skills = [s.skill for s in result.selected] or self.catalog.skill_names
+        dynamic = dynamic_part(command, skills, self.retrieve(command))
+        for attempt in (1, 2):
+            result.attempts = attempt
+            result.text, tokens = self._write(dynamic, skills)
+            result.prompt_tokens = max(result.prompt_tokens, tokens)
+            plan, problems = self._read(result.text)
+            if plan is not None:
+                result.plan = plan
+                if plan.is_empty:
+                    result.declined, result.reason = True, NO_SKILL
+                break
+            result.declined, result.reason = True, "the model's plan is invalid: " + "; ".join(problems)
+            dynamic = _repair_turn(dynamic, result.text, problems)
+        else:
+            result.plan = Plan()
+        if result.plan.tasks:
+            result.declined, result.reason = False, ""
+        result.latency_s = time.perf_counter() - t0
+        return result
+
+
+    def replan(self, command: str, executed: ExecutionResult) -> PlanResult:
+        """A new plan after a failure: the model sees what was done and what failed."""
+        done = "; ".join(f"{t.skill} -> {readable(t.result)}" for t in executed.tasks if t.status == "succeeded")
+        failed = next((t for t in executed.tasks if t.status == "failed"), None)
+        note = f"{failed.skill}({_args_text(failed.args)}) failed: {failed.error}" if failed else "a step failed"
+        return self.plan(f"{command} (Done so far: {done or 'nothing'}. But {note}. Plan only what is left.)")
+
+
+def _args_text(args: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in args.items())
+
+
+def _close_plan(text: str) -> str:
+    """Ungrammared output stops before ``join()``: finish the line it was on."""
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    if lines and lines[-1].rstrip().endswith("."):
+        lines[-1] = lines[-1].rstrip() + " join()"
+    else:
+        lines.append(f"{len(lines) + 1}. join()")
+    return "\n".join(lines) + "\n"
+
+
+def _repair_turn(dynamic: str, text: str, problems: list[str]) -> str:
+    """The same request, with the failed plan and its problems shown."""
+    head, _, _ = dynamic.rpartition("<|im_start|>assistant\n")
+    shown = "\n".join(f"- {p}" for p in problems[:6])
+    return (f"{head}<|im_start|>assistant\nPlan:\n{text.strip()}<|im_end|>\n<|im_start|>user\n"
+            f"That plan is invalid:\n{shown}\nWrite a corrected plan.<|im_end|>\n<|im_start|>assistant\nPlan:\n")
