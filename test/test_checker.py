@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,34 +11,15 @@ from agent_node.checker import CheckResult, PlanCheckError, Problem, check_plan
 from agent_node.plan import Plan
 from agent_node.plan_json import plan_from_data
 from agent_node.plan_text import parse_plan_text
+from devset import concrete, dev_cases
 
-REPO = Path(__file__).resolve().parents[1]
-DEV_PLANS = Path(os.environ.get("AGENT_SHARED_DIR", REPO.parent / "shared")) / "spec" / "dev_plans.jsonl"
 CATALOG = load_catalog()
 
 Call = tuple[str, dict[str, Any]]
 
 
-def dev_cases() -> list[Any]:
-    """One pytest param per dev record (id = record id), or a single skipped param."""
-    if not DEV_PLANS.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"dev set not found at {DEV_PLANS}"))]
-    records = [json.loads(line) for line in DEV_PLANS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [pytest.param(r, id=r["id"]) for r in records]
 
 
-def concrete(value: Any) -> Any:
-    """A gold value with its placeholders replaced by one value they accept."""
-    if isinstance(value, dict) and set(value) == {"$any"}:
-        return concrete(value["$any"][0])
-    if isinstance(value, dict):
-        return {k: concrete(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [concrete(v) for v in value]
-    if isinstance(value, str) and value.startswith("<text") and value.endswith(">"):
-        refs = re.findall(r"\$\d+", value)
-        return "about " + " and ".join(refs) if refs else "some text"
-    return value
 
 
 def check(*calls: Call, catalog: Catalog = CATALOG) -> CheckResult:
@@ -60,16 +37,17 @@ def only_problem(*calls: Call) -> Problem:
 
 
 @pytest.mark.parametrize("value, expected", [
-    ("<text>", "some text"),
-    ("<text $1>", "about $1"),
-    ("<text $1 $2>", "about $1 and $2"),
+    ("<text>", "Lunch is served"),
+    ("<text $1>", "Here is what I found: $1"),
+    ("<text $1 $2>", "Here is what I found: $1 and $2"),
     ({"$any": ["kitchen", "office"]}, "kitchen"),
-    (["<text>", {"$any": [1, 2]}], ["some text", 1]),
+    (["<text>", {"$any": [1, 2]}], ["Lunch is served", 1]),
     ("kitchen", "kitchen"),
     (3, 3),
 ])
 def test_concrete_placeholders(value: Any, expected: Any) -> None:
     assert concrete(value) == expected
+    assert concrete({"$any": ["kitchen", "office"]}, option=1) == "office"
 
 
 # -- the dev set is valid -----------------------------------------------------------

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
-import os
 import random
 from pathlib import Path
 from typing import Any
@@ -24,10 +22,10 @@ from agent_node.grammar import RULE_NAME, GbnfMatcher, GrammarSyntaxError, Node,
 from agent_node.plan import Plan, Task
 from agent_node.plan_text import format_plan_text, parse_plan_text
 from agent_node.values import refs_in, scalar_problem, whole_ref
+from devset import concrete, dev_cases
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG = load_catalog(REPO / "config" / "home_robot_skills.yaml")
-DEV_PLANS = Path(os.environ.get("AGENT_SHARED_DIR", REPO.parent / "shared")) / "spec" / "dev_plans.jsonl"
 
 
 @functools.lru_cache(maxsize=None)
@@ -45,25 +43,8 @@ def text_of(*calls: tuple[str, dict[str, Any]]) -> str:
 
 
 # -- the gold dev plans ------------------------------------------------------------
-def dev_cases() -> list[Any]:
-    if not DEV_PLANS.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"dev set not found at {DEV_PLANS}"))]
-    records = [json.loads(line) for line in DEV_PLANS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [pytest.param(r, id=r["id"]) for r in records]
 
 
-def concrete(value: Any) -> Any:
-    """A gold value with its placeholders filled: ``<text $1>``, ``{"$any": [...]}``."""
-    if isinstance(value, dict) and "$any" in value:
-        return concrete(value["$any"][0])
-    if isinstance(value, dict):
-        return {k: concrete(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [concrete(v) for v in value]
-    if isinstance(value, str) and value.startswith("<text") and value.endswith(">"):
-        refs = value[len("<text"):-1].split()
-        return "Bob is in the " + " and ".join(refs) if refs else "Lunch is served"
-    return value
 
 
 @pytest.mark.parametrize("record", dev_cases())

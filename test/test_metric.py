@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,22 +12,14 @@ from agent_node.metric import (
     EvalSummary, evaluate, match_plans, normalize_name, plan_matches, success_rate, text_placeholder_refs,
 )
 from agent_node.plan import Plan
+from devset import DEV_PLANS, concrete, dev_records
 
-REPO = Path(__file__).resolve().parents[1]
-DEV_PLANS = Path(os.environ.get("AGENT_SHARED_DIR", REPO.parent / "shared")) / "spec" / "dev_plans.jsonl"
 CATALOG = load_catalog()
 
 Gold = list[dict[str, Any]]
 
 
-def _dev() -> dict[str, Gold]:
-    if not DEV_PLANS.is_file():
-        return {}
-    rows = [json.loads(line) for line in DEV_PLANS.read_text().splitlines() if line.strip()]
-    return {row["id"]: row["plan"] for row in rows}
-
-
-DEV = _dev()
+DEV: dict[str, Gold] = {row["id"]: row["plan"] for row in dev_records()}
 needs_dev = pytest.mark.skipif(not DEV, reason=f"dev set not found at {DEV_PLANS}")
 
 
@@ -40,17 +29,6 @@ def gold(plan_id: str) -> Gold:
     return copy.deepcopy(DEV[plan_id])
 
 
-def concrete(value: Any, option: int = 0) -> Any:
-    """A prediction's value for a gold value: placeholders made concrete."""
-    if isinstance(value, dict) and "$any" in value:
-        options = value["$any"]
-        return concrete(options[min(option, len(options) - 1)], option)
-    if isinstance(value, list):
-        return [concrete(v, option) for v in value]
-    refs = text_placeholder_refs(value)
-    if refs is not None:
-        return "Here is what I found: " + " and ".join(f"${n}" for n in sorted(refs)) if refs else "Hello there"
-    return value
 
 
 def with_defaults(args: dict[str, Any], skill_name: str, catalog: Catalog = CATALOG) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +12,10 @@ from agent_node.plan import Plan, PlanParseError, Task
 from agent_node.plan_io import load_plan, read_plan
 from agent_node.plan_json import format_plan_json, parse_plan_json, plan_from_data, plan_to_data
 from agent_node.plan_text import format_plan_text, parse_plan_text
-
-REPO = Path(__file__).resolve().parents[1]
-DEV_PLANS = Path(os.environ.get("AGENT_SHARED_DIR", REPO.parent / "shared")) / "spec" / "dev_plans.jsonl"
+from devset import dev_cases
 
 
-def dev_cases() -> list[Any]:
-    """One pytest param per dev record (id = record id), or a single skipped param."""
-    if not DEV_PLANS.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"dev set not found at {DEV_PLANS}"))]
-    records = [json.loads(line) for line in DEV_PLANS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [pytest.param(r, id=r["id"]) for r in records]
+
 
 
 def same(a: Plan, b: Plan) -> bool:
