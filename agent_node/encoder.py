@@ -29,11 +29,24 @@ def encoder_spec(name: str = DEFAULT_ENCODER) -> EncoderSpec:
     return EncoderSpec.model_validate(encoders[name])
 
 
+def onnx_session(path, threads: int, what: str):
+    """An onnxruntime CPU session on ``threads`` threads; ModelFileError naming ``what``."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as e:
+        raise ModelFileError(f"cannot load {what} {path}: {e}") from None
+
+
 class SentenceEncoder:
     """Loads once (files checked by sha256), then embeds batches of sentences."""
 
     def __init__(self, spec: EncoderSpec | None = None, threads: int = 1):
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.spec = spec or encoder_spec()
@@ -45,14 +58,7 @@ class SentenceEncoder:
             raise ModelFileError(f"cannot read tokenizer {tokenizer_path}: {e}") from None
         self.tokenizer.enable_truncation(max_length=self.spec.max_tokens)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-        except Exception as e:
-            raise ModelFileError(f"cannot load encoder {model_path}: {e}") from None
+        self.session = onnx_session(model_path, threads, "encoder")
         self.dim = self.spec.dim
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:

@@ -16,7 +16,6 @@ from agent_node.catalog import Catalog
 from agent_node.encoder import SentenceEncoder
 from agent_node.model_files import ModelFileError, sha256_of, verify_file
 from agent_node.paths import share_dir
-from agent_node.plan import Plan, Task
 from agent_node.plan_text import format_plan_text
 
 BANK_FILE, EMBEDDINGS_FILE, META_FILE = "bank.jsonl", "embeddings.npy", "bank.json"
@@ -48,11 +47,10 @@ class ExampleBank:
     @classmethod
     def build(cls, catalog: Catalog, n: int, encoder: SentenceEncoder, seed: int = 7) -> "ExampleBank":
         from agent_node.datagen import generate
+        from agent_node.verify import sample_plan
 
         samples = generate(catalog, n, seed=seed)
-        plans = [format_plan_text(Plan(tasks=[Task(id=i, skill=c.skill, args=c.args)
-                                              for i, c in enumerate(s.plan, start=1)])).strip()
-                 for s in samples]
+        plans = [format_plan_text(sample_plan(s)).strip() for s in samples]
         commands = [s.command for s in samples]
         return cls(commands, plans, encoder.encode(commands))
 

@@ -38,10 +38,9 @@ from typing import Any, Iterable, Mapping, Sequence
 from agent_node.catalog import Catalog, Param, Skill
 from agent_node.plan import Plan, PlanParseError
 from agent_node.plan_json import plan_from_data
-from agent_node.values import INLINE_REF, is_number, refs_in, whole_ref
+from agent_node.values import INLINE_REF, is_number, normalize_name, refs_in, whole_ref
 
 #: Leading words dropped from names of objects, people and surfaces.
-LEADING_FILLERS = frozenset({"the", "a", "an", "my", "your", "his", "her", "our", "their", "its"})
 #: ``string`` parameters with these names are free text even without a placeholder.
 FREE_TEXT_NAMES = frozenset({"text", "message"})
 TEXT_PLACEHOLDER = re.compile(r"<text((?:\s+\$[0-9]+)*)\s*>")
@@ -103,14 +102,6 @@ def _call_problem(task_id: int, skill_name: str, args: Args, catalog: Catalog) -
 
 
 # -- comparing values -------------------------------------------------------
-
-def normalize_name(name: str) -> str:
-    """A name as compared: lower case, ``_`` as space, leading fillers dropped."""
-    words = name.lower().replace("_", " ").split()
-    while len(words) > 1 and words[0] in LEADING_FILLERS:
-        words = words[1:]
-    return " ".join(words)
-
 
 def text_placeholder_refs(value: Any) -> set[int] | None:
     """The results a ``"<text $1 $2>"`` placeholder cites, or None if not one."""

@@ -45,7 +45,6 @@ SIGNS = ("positive", "negative")
 FREE_DOMAINS = ("text", "ref")
 #: Domains a world (objects, people, surfaces) adds names to.
 WORLD_DOMAINS = ("object", "person", "surface")
-LEADING_WORDS = frozenset({"the", "a", "an", "my", "your", "his", "her", "our", "their"})
 _TOKEN = re.compile(r"-?\d+(?:\.\d+)?|[a-z]+(?:[-'][a-z]+)*")
 
 
@@ -232,14 +231,6 @@ class Phrasebook(_Model):
 
 
 # -- text normalisation shared by the generator and the meaning check ----------------
-def normalize_name(name: str) -> str:
-    """Lower case, ``_`` as space, single spaces, leading articles/possessives dropped."""
-    words = name.replace("_", " ").lower().split()
-    while len(words) > 1 and words[0] in LEADING_WORDS:
-        words = words[1:]
-    return " ".join(words)
-
-
 def normalize_text(text: str) -> str:
     """Words and numbers of a text, space-separated and padded: ``" go to the kitchen "``.
 

@@ -72,16 +72,16 @@ class Planner:
         return cls(catalog, LLM(model, threads=threads), toolrag, use_grammar=use_grammar, bank=bank,
                    examples=examples)
 
-    def retrieve(self, command: str) -> list[tuple[str, str]]:
-        """Similar solved commands from the example bank (needs ToolRAG's encoder)."""
-        if self.bank is None or self.toolrag is None or not self.examples:
-            return []
-        return self.bank.retrieve(self.toolrag.encoder.encode_one(command), self.examples)
-
-    def select(self, command: str) -> list[SkillScore]:
+    def select(self, command: str) -> tuple[list[SkillScore], list[tuple[str, str]]]:
+        """The skills for a command and similar solved commands from the example
+        bank; the command is embedded once for both."""
         if self.toolrag is None:
-            return [SkillScore(s, 1.0) for s in self.catalog.skill_names]
-        return self.toolrag.select(command)
+            return [SkillScore(s, 1.0) for s in self.catalog.skill_names], []
+        embedding = self.toolrag.encoder.encode_one(command)
+        selected = self.toolrag.select(command, embedding=embedding)
+        if self.bank is None or not self.examples:
+            return selected, []
+        return selected, self.bank.retrieve(embedding, self.examples)
 
     def _write(self, dynamic: str, skills: list[str]) -> tuple[str, int]:
         grammar = plan_grammar(self.catalog, skills, self.max_tasks) if self.use_grammar else None
@@ -105,9 +105,9 @@ class Planner:
         if not command:
             result.declined, result.reason = True, "the command is empty"
             return result
-        result.selected = self.select(command)
+        result.selected, retrieved = self.select(command)
         skills = [s.skill for s in result.selected] or self.catalog.skill_names
-        dynamic = dynamic_part(command, skills, self.retrieve(command))
+        dynamic = dynamic_part(command, skills, retrieved)
         for attempt in (1, 2):
             result.attempts = attempt
             result.text, tokens = self._write(dynamic, skills)

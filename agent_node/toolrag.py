@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent_node.catalog import Catalog
-from agent_node.encoder import DEFAULT_ENCODER, SentenceEncoder
+from agent_node.encoder import DEFAULT_ENCODER, SentenceEncoder, onnx_session
 from agent_node.model_files import ModelFileError, sha256_of, verify_file
 from agent_node.paths import share_dir
 
@@ -101,8 +101,6 @@ class ToolRAG:
 
     def __init__(self, model_dir: str | Path | None = None, catalog: Catalog | None = None,
                  encoder: SentenceEncoder | None = None, threads: int = 1):
-        import onnxruntime as ort
-
         self.model_dir = Path(model_dir) if model_dir else default_model_dir()
         meta_path = self.model_dir / META_FILE
         try:
@@ -117,31 +115,30 @@ class ToolRAG:
         if catalog is not None and sorted(catalog.skill_names) != sorted(self.meta.catalog_skills):
             raise ModelFileError(f"ToolRAG model {self.model_dir} was trained for another catalog "
                                  f"(skills {self.meta.catalog_skills}); retrain it for this one")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        try:
-            self.head = ort.InferenceSession(str(head_path), options, providers=["CPUExecutionProvider"])
-        except Exception as e:
-            raise ModelFileError(f"cannot load ToolRAG head {head_path}: {e}") from None
+        self.head = onnx_session(head_path, threads, "ToolRAG head")
         self.encoder = encoder or SentenceEncoder(threads=threads)
         self.skills = self.meta.skills
         self.threshold = self.meta.threshold
 
     def probabilities(self, commands: Sequence[str]) -> np.ndarray:
-        emb = self.encoder.encode(list(commands))
-        return self.head.run(["probabilities"], {"embedding": emb})[0]
+        return self.head_probabilities(self.encoder.encode(list(commands)))
 
-    def scores(self, command: str) -> list[SkillScore]:
-        """Every skill with its probability, most likely first."""
-        probs = self.probabilities([command])[0]
+    def head_probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+        return self.head.run(["probabilities"], {"embedding": embeddings.astype(np.float32)})[0]
+
+    def scores(self, command: str, embedding: np.ndarray | None = None) -> list[SkillScore]:
+        """Every skill with its probability, most likely first (``embedding``:
+        the command's, when the caller has it already)."""
+        emb = self.encoder.encode_one(command) if embedding is None else embedding
+        probs = self.head_probabilities(emb[None, :])[0]
         return sorted((SkillScore(s, float(p)) for s, p in zip(self.skills, probs)),
                       key=lambda s: -s.probability)
 
-    def select(self, command: str, threshold: float | None = None) -> list[SkillScore]:
+    def select(self, command: str, threshold: float | None = None,
+               embedding: np.ndarray | None = None) -> list[SkillScore]:
         """The skills whose probability reaches the threshold, most likely first."""
         t = self.threshold if threshold is None else threshold
-        return [s for s in self.scores(command) if s.probability >= t]
+        return [s for s in self.scores(command, embedding) if s.probability >= t]
 
 
 class SimilarityBaseline:

@@ -17,6 +17,20 @@ WHOLE_REF = re.compile(r"\$([0-9]+)")  # used with fullmatch
 INLINE_REF = re.compile(r"\$([0-9]+)")
 
 
+#: Words dropped from the front of a name ("the red cup", "my keys"), as the
+#: plan metric of shared/spec/README.md compares names.
+LEADING_WORDS = frozenset({"the", "a", "an", "my", "your", "his", "her", "our", "their", "its"})
+
+
+def normalize_name(name: str) -> str:
+    """A name as compared: lower case, ``_`` as space, single spaces, leading
+    articles and possessives dropped (never the last word)."""
+    words = name.replace("_", " ").lower().split()
+    while len(words) > 1 and words[0] in LEADING_WORDS:
+        words = words[1:]
+    return " ".join(words)
+
+
 def whole_ref(value: Any) -> int | None:
     """The N of a value that is exactly ``"$N"``, else None."""
     if isinstance(value, str):

@@ -32,11 +32,11 @@ from agent_node.checker import check_plan
 from agent_node.executor import Executor
 from agent_node.phrasebook import (
     FREE_DOMAINS, SIGNS, ParamSpec, Phrasebook, is_reference_catalog, load_phrasebook, mentions,
-    normalize_name, normalize_text, number_forms,
+    normalize_text, number_forms,
 )
 from agent_node.plan import Plan
 from agent_node.skill_runner import SkillRunner
-from agent_node.values import whole_ref
+from agent_node.values import normalize_name, whole_ref
 
 if TYPE_CHECKING:
     from agent_node.datagen import Sample, Setup

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
+
 from agent_node.answer import answer
 from agent_node.catalog import load_catalog
 from agent_node.executor import Executor
@@ -31,10 +33,17 @@ class ScriptedLLM:
 
 
 class FixedSelector:
+    """Stands in for ToolRAG: always the same skills."""
+
+    class encoder:  # noqa: N801 - mirrors ToolRAG.encoder
+        @staticmethod
+        def encode_one(command):
+            return np.zeros(384, dtype=np.float32)
+
     def __init__(self, *skills: str):
         self.skills = skills
 
-    def select(self, command):
+    def select(self, command, embedding=None):
         return [SkillScore(s, 0.9) for s in self.skills]
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, NamedTuple
 
 from agent_node.skill_runner import FeedbackFn, SkillFailed
+from agent_node.values import is_integral, is_number
 from tool_adapters.sim.world import Message, Photo, World, load_world, match_names
 
 #: At most this many progress steps (plus the start) per motion.
@@ -65,10 +66,6 @@ def _normalize_angle(deg: float) -> float:
     return deg - 360.0 if deg > 180.0 else deg
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 class _Args:
     """Typed access to a call's arguments; anything odd is a SkillFailed."""
 
@@ -91,13 +88,13 @@ class _Args:
 
     def number(self, key: str, default: Any = _MISSING) -> float:
         value = self._get(key, default)
-        if not _is_number(value):
+        if not is_number(value):
             raise self._bad(key, "a number", value)
         return float(value)
 
     def integer(self, key: str, default: Any = _MISSING) -> int:
         value = self._get(key, default)
-        if not _is_number(value) or not float(value).is_integer():
+        if not is_integral(value):
             raise self._bad(key, "an integer", value)
         return int(value)
 
@@ -136,9 +133,9 @@ class SimRobot:
         seed: int = 0,
         fail_rate: float = 0.0,
     ):
-        if not _is_number(time_scale) or time_scale < 0:
+        if not is_number(time_scale) or time_scale < 0:
             raise ValueError(f"time_scale must be a number >= 0, got {time_scale!r}")
-        if not _is_number(fail_rate) or not 0.0 <= fail_rate <= 1.0:
+        if not is_number(fail_rate) or not 0.0 <= fail_rate <= 1.0:
             raise ValueError(f"fail_rate must be between 0 and 1, got {fail_rate!r}")
         self.state: World = world.clone() if world is not None else load_world()
         self.time_scale = float(time_scale)

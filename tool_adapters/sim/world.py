@@ -17,11 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agent_node.config_files import ConfigFileError, read_yaml
 from agent_node.paths import config_path
+from agent_node.values import normalize_name
 
 DoorState = Literal["open", "closed"]
-
-#: Words dropped from the front of a name: "the red cup", "my keys".
-LEADING_WORDS = frozenset({"the", "a", "an", "my", "your", "his", "her", "our", "their"})
 
 
 class WorldError(ConfigFileError):
@@ -217,14 +215,6 @@ class World(_Model):
 
 
 # -- names --------------------------------------------------------------------
-def normalize_name(name: str) -> str:
-    """Lower case, ``_`` as space, single spaces, leading articles dropped."""
-    words = name.replace("_", " ").lower().split()
-    while len(words) > 1 and words[0] in LEADING_WORDS:
-        words = words[1:]
-    return " ".join(words)
-
-
 def match_names(query: str, names: list[str] | dict[str, Any]) -> list[str]:
     """Names a query may mean: the exact match if any, else every name whose
     last words are the query's words ("cup" -> ["red cup"])."""
