@@ -17,7 +17,7 @@ from agent_node.metric import match_plans
 from agent_node.model_files import ModelFileError
 from agent_node.plan_json import plan_to_data
 from agent_node.plan_text import format_plan_text
-from agent_node.planner import Planner, PlanResult
+from agent_node.planner import DECLINE_BELOW, JOIN_BIAS, PRUNE_BELOW, Planner, PlanResult
 
 
 def _planner_args(ap: argparse.ArgumentParser) -> None:
@@ -26,13 +26,24 @@ def _planner_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--toolrag", help="ToolRAG model directory (default: models/toolrag_home_robot)")
     ap.add_argument("--no-toolrag", action="store_true", help="show the model every skill")
     ap.add_argument("--no-grammar", action="store_true", help="decode without the GBNF grammar")
-    ap.add_argument("--examples", type=int, default=3, help="similar examples retrieved per command (0: none)")
+    ap.add_argument("--examples", type=int, default=1, help="similar examples retrieved per command (0: none)")
+    ap.add_argument("--fixed-examples", type=int, default=16,
+                    help="examples chosen once from the example bank for the cached prompt (0: hand-written ones)")
+    ap.add_argument("--decline-below", type=float, default=DECLINE_BELOW,
+                    help=f"decline without the model when no skill reaches this ToolRAG probability "
+                         f"(default {DECLINE_BELOW}; 0: always ask the model)")
+    ap.add_argument("--prune-below", type=float, default=PRUNE_BELOW,
+                    help=f"drop calls nothing needs of skills below this ToolRAG probability (default {PRUNE_BELOW})")
+    ap.add_argument("--join-bias", type=float, default=JOIN_BIAS,
+                    help=f"logit bias toward ending the plan after its first call (default {JOIN_BIAS:g})")
     ap.add_argument("--threads", type=int, default=default_threads())
 
 
 def build_planner(args: argparse.Namespace) -> Planner:
     return Planner.load(load_catalog(args.catalog), args.model, args.threads, args.toolrag,
-                        use_toolrag=not args.no_toolrag, use_grammar=not args.no_grammar, examples=args.examples)
+                        use_toolrag=not args.no_toolrag, use_grammar=not args.no_grammar, examples=args.examples,
+                        fixed_examples=args.fixed_examples, decline_below=args.decline_below,
+                        prune_below=args.prune_below, join_bias=args.join_bias)
 
 
 def plan_main(argv: list[str] | None = None) -> int:

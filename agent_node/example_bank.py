@@ -8,6 +8,7 @@ ToolRAG encoder, stored as ``bank.jsonl`` (command + plan text per line) and
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,24 @@ class ExampleBank:
         top = np.argsort(-sims)[:k][::-1]
         return [(self.commands[i], self.plans[i]) for i in top]
 
+    def representative(self, n: int, max_tasks: int = 5, max_chars: int = 90) -> list[tuple[str, str]]:
+        """Up to ``n`` short examples that together show every skill, every way one
+        skill's result feeds another (each producer, each consumer), a decline and independent calls side by side:
+        greedy cover by new features per call, shortest first on ties. Deterministic."""
+        pool = [(c, p, _features(p)) for c, p in zip(self.commands, self.plans)
+                if len(c) <= max_chars and p.count("\n") <= max_tasks]
+        pool.sort(key=lambda item: (len(item[0]) + len(item[1]), item[0]))
+        chosen: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        while len(chosen) < n:
+            best = max(pool, key=lambda item: len(item[2] - seen) / (1 + item[1].count("\n")), default=None)
+            if best is None or not best[2] - seen:
+                break
+            chosen.append((best[0], best[1]))
+            seen |= best[2]
+            pool.remove(best)
+        return chosen
+
     @classmethod
     def build(cls, catalog: Catalog, n: int, encoder: SentenceEncoder, seed: int = 7) -> "ExampleBank":
         from agent_node.datagen import generate
@@ -78,6 +97,23 @@ class ExampleBank:
                                  "`python -m agent_node.example_bank build`") from None
         except (KeyError, TypeError, ValueError) as e:
             raise ModelFileError(f"example bank {d} is corrupt: {e}") from None
+
+
+def _features(plan_text: str) -> set[str]:
+    """What a plan shows: its skills, ``producer>consumer`` for each ``$N`` it
+    passes on, ``decline`` for an empty plan, ``parallel`` when no call needs another."""
+    calls = re.findall(r"^(\d+)\. (\w+)\((.*)\)$", plan_text, flags=re.M)
+    skills = {num: skill for num, skill, _ in calls if skill != "join"}
+    if not skills:
+        return {"decline"}
+    out = set(skills.values())
+    for _, skill, args in calls:
+        for ref in re.findall(r"\$(\d+)", args):
+            if ref in skills:
+                out |= {f"{skills[ref]}>", f">{skill}"}
+    if len(skills) > 1 and "$" not in plan_text:
+        out.add("parallel")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,11 +43,12 @@ class LLM:
 
     def __init__(self, model: str | Path | None = None, threads: int = 2, n_ctx: int = 4096, seed: int = 0):
         try:
-            from llama_cpp import Llama, LlamaGrammar
+            from llama_cpp import Llama, LlamaGrammar, LogitsProcessorList
         except ImportError:
             raise ModelFileError("llama-cpp-python is not installed; run `make setup`") from None
         self.path = resolve_model(model)
         self._grammar_cls = LlamaGrammar
+        self._processors_cls = LogitsProcessorList
         self._grammar_cache: dict[str, object] = {}
         try:
             self.llama = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=threads,
@@ -66,11 +67,27 @@ class LLM:
             self._grammar_cache[gbnf] = self._grammar_cls.from_string(gbnf, verbose=False)
         return self._grammar_cache[gbnf]
 
+    def token_ids(self, text: str) -> list[int]:
+        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
     def complete(self, prompt: str, grammar: str | None = None, max_tokens: int = 400,
-                 stop: list[str] | None = None) -> Completion:
+                 stop: list[str] | None = None, bias: dict[int, float] | None = None,
+                 bias_after: str = "") -> Completion:
+        """Greedy completion. ``bias`` is added to those tokens' logits once the
+        output contains ``bias_after`` (e.g. favour ending a plan after its first line)."""
+        processors = None
+        if bias:
+            n_prompt = len(self.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+
+            def add_bias(input_ids, scores):
+                if bias_after in self.llama.detokenize(list(input_ids[n_prompt:])).decode("utf-8", "ignore"):
+                    for token, b in bias.items():
+                        scores[token] += b
+                return scores
+            processors = self._processors_cls([add_bias])
         out = self.llama.create_completion(
             prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
-            grammar=self._grammar(grammar) if grammar else None, stop=stop or [])
+            grammar=self._grammar(grammar) if grammar else None, stop=stop or [], logits_processor=processors)
         usage = out.get("usage", {})
         return Completion(out["choices"][0]["text"], usage.get("prompt_tokens", 0),
                           usage.get("completion_tokens", 0))

@@ -34,6 +34,7 @@ from agent_node.catalog import Catalog, Param, Skill, load_catalog
 from agent_node.checker import check_plan
 from agent_node.config_files import ConfigFileError, read_yaml
 from agent_node.paths import config_path
+from agent_node.number_words import ONES, TENS
 from agent_node.plan import Plan, PlanParseError
 from agent_node.plan_text import parse_plan_text
 from agent_node.values import is_integral
@@ -248,9 +249,6 @@ def mentions(normalized: str, phrase: str) -> bool:
 
 
 # -- numbers ------------------------------------------------------------------------
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-         "fifteen sixteen seventeen eighteen nineteen").split()
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 
 
 def digits(x: float) -> str:
@@ -260,13 +258,13 @@ def digits(x: float) -> str:
 
 def _integer_words(n: int) -> list[str]:
     if n < 20:
-        return [_ONES[n]]
+        return [ONES[n]]
     if n < 100:
         tens, ones = divmod(n, 10)
-        return [_TENS[tens]] if ones == 0 else [f"{_TENS[tens]}-{_ONES[ones]}", f"{_TENS[tens]} {_ONES[ones]}"]
+        return [TENS[tens]] if ones == 0 else [f"{TENS[tens]}-{ONES[ones]}", f"{TENS[tens]} {ONES[ones]}"]
     if n < 1000:
         hundreds, rest = divmod(n, 100)
-        heads = [f"{_ONES[hundreds]} hundred"] + (["a hundred"] if hundreds == 1 else [])
+        heads = [f"{ONES[hundreds]} hundred"] + (["a hundred"] if hundreds == 1 else [])
         if rest == 0:
             return heads
         tails = _integer_words(rest)
@@ -285,7 +283,7 @@ def number_words(x: float) -> list[str]:
     whole, _, frac = digits(x).partition(".")
     if len(frac) > 2:
         return []
-    point = " ".join(_ONES[int(d)] for d in frac)
+    point = " ".join(ONES[int(d)] for d in frac)
     heads = _integer_words(int(whole))
     out = [f"{h} point {point}" for h in heads]
     if whole == "0":

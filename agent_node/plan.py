@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent_node.values import refs_in
+from agent_node.values import refs_in, renumber_refs
 
 
 class PlanParseError(ValueError):
@@ -52,6 +52,17 @@ class Plan(BaseModel):
     def of(cls, *calls: tuple[str, dict[str, Any]]) -> "Plan":
         """``Plan.of(("find_person", {"person": "bob"}), ...)``: ids by position."""
         return cls(tasks=[Task(id=i, skill=s, args=a) for i, (s, a) in enumerate(calls, start=1)])
+
+    def keep(self, ids: set[int]) -> "Plan":
+        """Only the tasks ``ids``, numbered 1..n again with their ``$N`` renumbered
+        (ValueError when a kept task cites one that is not kept)."""
+        kept = [t for t in self.tasks if t.id in ids]
+        mapping = {t.id: n for n, t in enumerate(kept, start=1)}
+        for t in kept:
+            if t.refs() - set(mapping):
+                raise ValueError(f"task {t.id} cites task(s) {sorted(t.refs() - set(mapping))}, which are not kept")
+        return Plan(tasks=[Task(id=mapping[t.id], skill=t.skill, args=renumber_refs(t.args, mapping))
+                           for t in kept])
 
     def task(self, task_id: int) -> Task:
         return self.tasks[task_id - 1]

@@ -16,7 +16,8 @@ Rules:
 - "$N" is the result of call N. Use it instead of guessing: find where someone or something is, \
 then go to "$1". "$N" inside a text puts that result into the text.
 - Moving, grasping, looking and speaking happen in the order written.
-- Call only what the command asks for. Names of people and objects as the user said them.
+- Call only what the command asks for: no extra calls to speak, report or confirm unless asked.
+- Names of people and objects as the user said them.
 - If no skill can do what is asked, write only: 1. join()"""
 
 #: Hand-written examples (never from an evaluation set) in the text form.

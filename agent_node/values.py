@@ -51,6 +51,17 @@ def refs_in(value: Any) -> set[int]:
     return set()
 
 
+def renumber_refs(value: Any, mapping: dict[int, int]) -> Any:
+    """``value`` with every ``$N`` cited as ``$mapping[N]`` (strings, lists, dicts)."""
+    if isinstance(value, str):
+        return INLINE_REF.sub(lambda m: f"${mapping.get(int(m.group(1)), int(m.group(1)))}", value)
+    if isinstance(value, list):
+        return [renumber_refs(v, mapping) for v in value]
+    if isinstance(value, dict):
+        return {k: renumber_refs(v, mapping) for k, v in value.items()}
+    return value
+
+
 def is_number(value: Any) -> bool:
     """A JSON number plans may use: int or finite float, never bool."""
     if isinstance(value, bool):

@@ -360,3 +360,13 @@ def test_keyword_param_name_cannot_be_written_and_says_so() -> None:
 def test_dict_key_with_astral_character_round_trips() -> None:
     plan = Plan.of(("f", {"x": {"\U0001f916": 1}}))
     assert same(parse_plan_text(format_plan_text(plan)), plan)
+
+
+def test_keep_renumbers_the_tasks_and_their_references():
+    plan = Plan.of(("get_battery", {}), ("find_object", {"object": "cup"}),
+                   ("send_message", {"recipient": "bob", "text": "cup in $2", "attachment": "$2"}))
+    kept = plan.keep({2, 3})
+    assert [(t.id, t.skill) for t in kept.tasks] == [(1, "find_object"), (2, "send_message")]
+    assert kept.tasks[1].args == {"recipient": "bob", "text": "cup in $1", "attachment": "$1"}
+    with pytest.raises(ValueError, match="cites task"):
+        plan.keep({1, 3})

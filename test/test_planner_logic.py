@@ -25,10 +25,15 @@ class ScriptedLLM:
         self.texts = list(texts)
         self.prompts: list[str] = []
         self.grammars: list[str | None] = []
+        self.biases: list[dict | None] = []
 
-    def complete(self, prompt, grammar=None, max_tokens=400, stop=None) -> Completion:
+    def token_ids(self, text):
+        return [len(text)]
+
+    def complete(self, prompt, grammar=None, max_tokens=400, stop=None, bias=None, bias_after="") -> Completion:
         self.prompts.append(prompt)
         self.grammars.append(grammar)
+        self.biases.append(bias)
         return Completion(self.texts.pop(0), prompt_tokens=len(prompt) // 4, completion_tokens=10)
 
 
@@ -40,11 +45,11 @@ class FixedSelector:
         def encode_one(command):
             return np.zeros(384, dtype=np.float32)
 
-    def __init__(self, *skills: str):
-        self.skills = skills
+    def __init__(self, *skills: str, probability: float = 0.9, **probabilities: float):
+        self.probabilities = {s: probability for s in skills} | probabilities
 
-    def select(self, command, embedding=None):
-        return [SkillScore(s, 0.9) for s in self.skills]
+    def select(self, command, threshold=None, embedding=None):
+        return [SkillScore(s, p) for s, p in self.probabilities.items()]
 
 
 def planner(llm, *skills, **kw) -> Planner:
@@ -81,6 +86,54 @@ def test_two_invalid_plans_decline_with_the_error_and_run_nothing():
 def test_an_empty_plan_declines_with_a_short_reason():
     result = planner(ScriptedLLM("1. join()\n"), "say").plan("what's the weather tomorrow")
     assert result.declined and result.reason == NO_SKILL and result.plan.is_empty
+
+
+def test_a_command_no_skill_fits_is_declined_without_the_model():
+    llm = ScriptedLLM()
+    p = Planner(CATALOG, llm, FixedSelector("say", probability=0.2))
+    result = p.plan("who won the football game last night?")
+    assert result.declined and result.reason == NO_SKILL and result.plan.is_empty
+    assert llm.prompts == []
+    # with the rule off, the model is asked
+    llm = ScriptedLLM("1. join()\n")
+    Planner(CATALOG, llm, FixedSelector("say", probability=0.2), decline_below=0).plan("who won?")
+    assert len(llm.prompts) == 1
+
+
+def test_numbers_in_words_reach_the_model_as_digits():
+    llm = ScriptedLLM('1. drive(distance_m=3, speed_mps=0.2)\n2. join()\n')
+    planner(llm, "drive").plan("drive three meters at point two meters per second")
+    assert llm.prompts[0].endswith("Command: drive 3 meters at 0.2 meters per second<|im_end|>\n"
+                                   "<|im_start|>assistant\nPlan:\n")
+
+
+def test_the_join_bias_favours_ending_the_plan():
+    llm = ScriptedLLM("1. get_battery()\n2. join()\n", "1. get_battery()\n2. join()\n")
+    planner(llm, "get_battery", join_bias=3.0).plan("battery?")
+    planner(llm, "get_battery", join_bias=0.0).plan("battery?")
+    assert llm.biases == [{len(" join"): 3.0}, {}]
+
+
+def test_unlikely_calls_nothing_needs_are_dropped():
+    text = ('1. find_object(object="laptop")\n2. say(text="It is in the $1.")\n3. get_location()\n'
+            '4. navigate_to(location="$1")\n5. join()\n')
+    selector = FixedSelector("find_object", "navigate_to", say=0.01, get_location=0.02)
+    result = Planner(CATALOG, ScriptedLLM(text), selector).plan("go to my laptop")
+    assert [(t.skill, t.args) for t in result.plan.tasks] == [("find_object", {"object": "laptop"}),
+                                                             ("navigate_to", {"location": "$1"})]
+    # an unlikely call another call needs stays; so does everything when pruning is off
+    text = '1. get_location()\n2. navigate_to(location="$1")\n3. join()\n'
+    kept = Planner(CATALOG, ScriptedLLM(text), FixedSelector("navigate_to", get_location=0.01)).plan("x")
+    assert [t.skill for t in kept.plan.tasks] == ["get_location", "navigate_to"]
+    result = Planner(CATALOG, ScriptedLLM('1. get_battery()\n2. say(text="hi")\n3. join()\n'),
+                     FixedSelector("get_battery", say=0.01), prune_below=0).plan("battery and say hi")
+    assert [t.skill for t in result.plan.tasks] == ["get_battery", "say"]
+
+
+def test_a_plan_of_only_unlikely_calls_is_kept_whole():
+    result = Planner(CATALOG, ScriptedLLM('1. say(text="hi")\n2. join()\n'),
+                     FixedSelector("get_battery", say=0.01)).plan("say hi")
+    assert [t.skill for t in result.plan.tasks] == ["say"]
 
 
 def test_empty_and_garbage_commands_are_declined_without_the_model():

@@ -1,0 +1,136 @@
+"""Planner benchmark: plan success, latency, prompt tokens and peak RSS per configuration.
+
+Each configuration (model, with or without ToolRAG, with or without the
+grammar, planner settings) plans every command of a dataset with 2 threads and
+is scored with the metric of ``shared/spec/README.md``. The dataset is the dev
+set by default, or ``--generated N`` commands from the data generator with a
+seed the example bank and ToolRAG never saw (for tuning settings without
+touching the dev set). Asserts nothing. Run:
+
+    .venv/bin/python bench/planner.py                       # default planner on dev
+    .venv/bin/python bench/planner.py --configs base,no-toolrag,no-grammar --models qwen2.5-coder-0.5b
+    .venv/bin/python bench/planner.py --generated 60 --configs base,bias2,bias4
+
+Peak RSS is the process's, so it is reported per model (each model runs in its
+own process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from agent_node.catalog import Catalog, load_catalog
+from agent_node.example_bank import ExampleBank
+from agent_node.llm import LLM
+from agent_node.metric import match_plans
+from agent_node.planner import Planner
+from agent_node.toolrag import ToolRAG
+
+REPO = Path(__file__).resolve().parents[1]
+DEV_SET = Path(os.environ.get("AGENT_SHARED_DIR", REPO.parent / "shared")) / "spec" / "dev_plans.jsonl"
+GENERATED_SEED = 90210  # not the example bank's (7) nor ToolRAG's training seed (0)
+
+#: name -> Planner settings (on top of the defaults); use_toolrag / use_grammar as in agent-eval.
+CONFIGS: dict[str, dict] = {
+    "base": {},
+    "no-toolrag": {"use_toolrag": False},
+    "no-grammar": {"use_grammar": False},
+    "no-examples": {"examples": 0, "fixed_examples": 0},
+    "k0": {"examples": 0},
+    "k2": {"examples": 2},
+    "k3-nofixed": {"examples": 3, "fixed_examples": 0},
+    "bias0": {"join_bias": 0.0},
+    "bias2": {"join_bias": 2.0},
+    "bias4": {"join_bias": 4.0},
+    "th0.01": {"threshold": 0.01},
+    "th0.05": {"threshold": 0.05},
+}
+
+
+def dataset(args: argparse.Namespace, catalog: Catalog) -> list[dict]:
+    if args.generated:
+        from agent_node.datagen import generate
+
+        samples = generate(catalog, args.generated, seed=GENERATED_SEED)
+        return [{"id": s.id, "command": s.command, "plan": [c.model_dump() for c in s.plan]} for s in samples]
+    path = Path(args.dataset)
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def run_config(name: str, llm: LLM, catalog: Catalog, toolrag: ToolRAG, bank: ExampleBank,
+               items: list[dict]) -> dict:
+    settings = dict(CONFIGS[name])
+    use_toolrag = settings.pop("use_toolrag", True)
+    planner = Planner(catalog, llm, toolrag if use_toolrag else None, bank=bank if use_toolrag else None,
+                      **settings)
+    planner.warm_up()
+    ok = empty_ok = empty = 0
+    latencies, tokens = [], []
+    for item in items:
+        result = planner.plan(item["command"])
+        match = match_plans(result.plan, item["plan"], catalog)
+        ok += match.ok
+        if not item["plan"]:
+            empty += 1
+            empty_ok += match.ok
+        latencies.append(result.latency_s)
+        tokens.append(result.prompt_tokens)
+    latencies.sort()
+    return {"config": name, "model": llm.name, "n": len(items), "success": ok / len(items),
+            "empty": f"{empty_ok}/{empty}", "p50_s": statistics.median(latencies),
+            "p90_s": latencies[min(len(latencies) - 1, int(0.9 * len(latencies)))],
+            "prompt_tokens": statistics.mean(tokens), "static_tokens": llm.count_tokens(planner.static)}
+
+
+def run_model(args: argparse.Namespace) -> list[dict]:
+    catalog = load_catalog()
+    items = dataset(args, catalog)[:args.limit]
+    t0 = time.perf_counter()
+    llm = LLM(args.models, threads=args.threads)
+    load_s = time.perf_counter() - t0
+    toolrag, bank = ToolRAG(None, catalog=catalog), ExampleBank.load()
+    rows = []
+    for name in args.configs.split(","):
+        row = run_config(name, llm, catalog, toolrag, bank, items)
+        row["load_s"] = load_s
+        row["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dataset", default=str(DEV_SET))
+    ap.add_argument("--generated", type=int, default=0, help="use N generated commands instead of a dataset")
+    ap.add_argument("--limit", type=int)
+    ap.add_argument("--models", default="qwen2.5-coder-0.5b", help="comma-separated registry names or GGUF paths")
+    ap.add_argument("--configs", default="base", help=f"comma-separated, from: {', '.join(CONFIGS)}")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    unknown = set(args.configs.split(",")) - set(CONFIGS)
+    if unknown:
+        ap.error(f"unknown configs {sorted(unknown)}")
+    models = args.models.split(",")
+    if len(models) == 1:
+        run_model(args)
+        return 0
+    for model in models:  # one process per model, so that peak RSS is that model's
+        cmd = [sys.executable, __file__, "--models", model, "--configs", args.configs, "--threads", str(args.threads),
+               "--dataset", args.dataset, "--generated", str(args.generated)]
+        if args.limit:
+            cmd += ["--limit", str(args.limit)]
+        subprocess.run(cmd, check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
