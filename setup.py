@@ -11,10 +11,10 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),
-        ("share/" + package_name + "/config", glob("config/*.yaml")),
+        ("share/" + package_name + "/config", glob("config/*.yaml") + glob("config/*.xml")),
         ("share/" + package_name + "/launch", glob("launch/*.py")),
         ("share/" + package_name + "/examples", glob("examples/*")),
-        ("share/" + package_name + "/models", glob("models/*.yaml") + glob("models/*.md")),
+        ("share/" + package_name + "/models", glob("models/*.yaml") + glob("models/*.md") + glob("models/*.py")),
         ("share/" + package_name + "/models/toolrag_home_robot", glob("models/toolrag_home_robot/*")),
     ],
     install_requires=["setuptools"],
@@ -32,6 +32,8 @@ setup(
             "agent-eval = agent_node.eval_cli:eval_main",
             "agent-plan = agent_node.eval_cli:plan_main",
             "agent-toolrag = agent_node.toolrag_cli:main",
+            "agent_node = agent_node.ros.node:main",
+            "sim_robot_node = agent_node.ros.sim_robot_node:main",
         ],
     },
 )

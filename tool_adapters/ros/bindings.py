@@ -1,0 +1,510 @@
+"""Declarative bindings: how each catalog skill is carried out on a ROS 2 robot.
+
+A bindings file (see ``config/sim_robot_bindings.yaml``) maps a skill to one of
+
+- ``service: NAME`` — call a service;
+- ``action: NAME`` — send an action goal (feedback becomes executor feedback,
+  executor cancel cancels the goal);
+- ``topic_read: NAME`` — the latest message on a topic, at most ``max_age_s``
+  old, else the next one within ``timeout_s``;
+- ``topic_publish: NAME`` — publish one message;
+
+with ``type`` (``pkg/srv/Name``, ``pkg/action/Name``, ``pkg/msg/Name``). Names may
+use arguments: ``/lights/{room}/set``. ``fields`` fills the request, goal or
+message: ``{field.path: arg_name}`` or ``{field: {value: constant}}`` (default:
+every parameter into the field of the same name). ``result`` says where the
+skill's result comes from: a response field (``result: location`` or
+``{field: percentage, scale: 100, round: 1}``), an argument echoed
+(``{arg: "on"}``, for acknowledgements like ``std_srvs/SetBool``) or a constant
+(``{value: true}``). ``success`` (a boolean field; false fails the call) and
+``message`` (the reason, for a person) default to the response's ``success``
+and ``message`` fields when it has them; for actions, ``feedback: {progress,
+message}`` likewise. ``timeout_s``, ``server_wait_s`` and ``max_age_s`` may be
+set per skill or under ``defaults``.
+
+Everything is checked at start-up against the catalog and the message types
+themselves: an unknown type, field or argument, or a field whose type cannot
+hold the parameter, fails with every problem listed, naming file, skill and
+field. Importing this module does not import rclpy (message packages only).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from agent_node.catalog import Catalog, Param, Skill
+from agent_node.config_files import ConfigFileError, read_yaml
+from agent_node.paths import config_path
+from agent_node.skill_runner import SkillFailed
+from agent_node.values import value_problem
+from tool_adapters.ros.messages import (FieldType, FieldValueError, MessageTypeError, check_value, field_type,
+                                        fields_of, fill, get_path, message_class, parse_field_type, python_kind,
+                                        to_python)
+
+Kind = Literal["service", "action", "topic_read", "topic_publish"]
+KINDS: tuple[Kind, ...] = ("service", "action", "topic_read", "topic_publish")
+_TYPE_KIND = {"service": "srv", "action": "action", "topic_read": "msg", "topic_publish": "msg"}
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+ROS_NAME = re.compile(r"^(~/|/)?[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$|^~$")
+NAME_TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class BindingsError(ConfigFileError):
+    """A bindings file that cannot be used, with every reason found."""
+
+    what = "bindings"
+
+
+def default_bindings_path() -> Path:
+    return config_path("sim_robot_bindings.yaml")
+
+
+# -- the file format ---------------------------------------------------------------
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ArgSource(_Model):
+    arg: str
+
+
+class ValueSource(_Model):
+    value: Any
+
+
+Source = Union[str, ArgSource, ValueSource]
+
+
+class ResultSpec(_Model):
+    field: str | None = None
+    arg: str | None = None
+    value: Any = None
+    scale: float | None = None
+    round: int | None = Field(None, ge=0, le=12)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ResultSpec":
+        given = [k for k in ("field", "arg", "value") if k in self.model_fields_set]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'field', 'arg' or 'value'")
+        return self
+
+
+class FeedbackSpec(_Model):
+    progress: str | None = None
+    message: str | None = None
+
+
+class Defaults(_Model):
+    timeout_s: float = Field(30.0, gt=0)
+    server_wait_s: float = Field(5.0, gt=0)
+    max_age_s: float = Field(2.0, ge=0)
+
+
+class BindingSpec(_Model):
+    service: str | None = None
+    action: str | None = None
+    topic_read: str | None = None
+    topic_publish: str | None = None
+    type: str
+    fields: dict[str, Source] | None = None
+    result: str | ResultSpec | None = None
+    success: str | None = None
+    message: str | None = None
+    feedback: FeedbackSpec | None = None
+    timeout_s: float | None = Field(None, gt=0)
+    server_wait_s: float | None = Field(None, gt=0)
+    max_age_s: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "BindingSpec":
+        given = [k for k in KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(KINDS)} (got {', '.join(given) or 'none'})")
+        return self
+
+    @property
+    def kind(self) -> Kind:
+        return next(k for k in KINDS if getattr(self, k) is not None)
+
+
+class BindingsFile(_Model):
+    defaults: Defaults = Field(default_factory=Defaults)
+    skills: dict[str, dict[str, Any]]
+
+
+# -- resolved bindings -------------------------------------------------------------
+@dataclass
+class FieldMap:
+    path: str
+    ftype: FieldType
+    arg: str | None = None
+    value: Any = None
+
+
+@dataclass
+class ResultMap:
+    kind: Literal["field", "arg", "value", "none"]
+    path: str | None = None
+    ftype: FieldType | None = None
+    arg: str | None = None
+    value: Any = None
+    scale: float | None = None
+    round: int | None = None
+
+
+@dataclass
+class SkillBinding:
+    """One skill's binding, checked against the catalog and the message types."""
+
+    skill: str
+    kind: Kind
+    name: str
+    type_name: str
+    interface: type
+    request_cls: type
+    response_cls: type | None
+    feedback_cls: type | None
+    fields: list[FieldMap]
+    result: ResultMap
+    success_field: str | None
+    message_field: str | None
+    progress_field: str | None
+    feedback_message_field: str | None
+    timeout_s: float
+    server_wait_s: float
+    max_age_s: float
+    placeholders: list[str] = field(default_factory=list)
+
+    # -- agent side ------------------------------------------------------------
+    def render_name(self, args: dict[str, Any]) -> str:
+        """The name with ``{arg}`` filled in; SkillFailed if a value cannot be part of a ROS name."""
+        def token(m: re.Match) -> str:
+            value = args.get(m.group(1))
+            text = "_".join(str(value).strip().lower().replace("-", " ").split()) if value is not None else ""
+            if not NAME_TOKEN.match(text):
+                raise SkillFailed(f"{self.skill}: {m.group(1)}={value!r} cannot be part of the ROS name {self.name}")
+            return text
+
+        return PLACEHOLDER.sub(token, self.name)
+
+    def request(self, args: dict[str, Any]) -> Any:
+        """The request, goal or message for these arguments, every field checked."""
+        msg = self.request_cls()
+        values = {}
+        for f in self.fields:
+            if f.arg is not None:
+                if f.arg not in args:
+                    continue  # an optional parameter the plan left out keeps the field's default
+                values[f.path] = args[f.arg]
+            else:
+                values[f.path] = f.value
+        try:
+            return fill(msg, values)
+        except FieldValueError as e:
+            raise SkillFailed(f"{self.skill}: cannot send {self.type_name}: {e}") from None
+
+    def failure(self, response: Any) -> str | None:
+        """Why the response says the call failed, or None."""
+        if response is None or self.success_field is None:
+            return None
+        if bool(get_path(response, self.success_field)):
+            return None
+        text = str(get_path(response, self.message_field)) if self.message_field else ""
+        return text or f"the robot reports that {self.skill.replace('_', ' ')} failed"
+
+    def result_of(self, response: Any, args: dict[str, Any]) -> Any:
+        r = self.result
+        if r.kind == "value":
+            return r.value
+        if r.kind == "arg":
+            return args.get(r.arg)
+        if r.kind == "none":
+            return None
+        value = to_python(get_path(response, r.path), r.ftype)
+        if r.scale is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = value * r.scale
+        if r.round is not None and isinstance(value, float):
+            value = round(value, r.round)
+        return value
+
+    def progress(self, feedback: Any) -> tuple[float | None, str]:
+        progress = None
+        if self.progress_field:
+            raw = get_path(feedback, self.progress_field)
+            try:
+                progress = min(1.0, max(0.0, float(raw)))
+            except (TypeError, ValueError):
+                progress = None
+        message = str(get_path(feedback, self.feedback_message_field)) if self.feedback_message_field else ""
+        return progress, message
+
+    # -- robot side (serving a SkillRunner over the same bindings) --------------
+    def args_from(self, request: Any, fixed: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The skill's arguments from a request/goal/message (and template values)."""
+        args = dict(fixed or {})
+        for f in self.fields:
+            if f.arg is not None:
+                args[f.arg] = to_python(get_path(request, f.path), f.ftype)
+        return args
+
+    def response_values(self, value: Any) -> dict[str, Any]:
+        """Response fields that carry a result ``value`` back (the inverse of result_of)."""
+        r = self.result
+        if r.kind != "field":
+            return {}
+        if r.scale and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = value / r.scale
+        return {r.path: value}
+
+
+@dataclass
+class Bindings:
+    source: str
+    skills: dict[str, SkillBinding]
+    #: Catalog skills with no binding (calls to them fail with a clear error).
+    unbound: list[str]
+
+    def get(self, skill: str) -> SkillBinding | None:
+        return self.skills.get(skill)
+
+
+# -- checking ----------------------------------------------------------------------
+_COMPATIBLE = {"string": {"string"}, "number": {"number", "integer"}, "integer": {"integer"},
+               "boolean": {"boolean"}}
+
+
+def _catalog_kind(type_name: str, catalog: Catalog) -> str:
+    return "string" if catalog.is_enum(type_name) else type_name
+
+
+def _fits(param_type: str, items: str | None, ftype: FieldType, catalog: Catalog, into_field: bool) -> str | None:
+    """Why a catalog value of this type cannot go into (or come out of) the field, or None."""
+    kind = _catalog_kind(param_type, catalog)
+    fkind = python_kind(ftype)
+    if kind == "array":
+        if fkind != "array":
+            return f"is a {ftype.describe()}, not a list"
+        return _fits(items or "string", None, ftype.item, catalog, into_field)
+    if fkind == "array":
+        return f"is a {ftype.describe()}, not a single {kind}"
+    allowed = _COMPATIBLE.get(kind, set())
+    if into_field:  # a catalog number into an integer field would lose its fraction
+        ok = fkind == kind or (kind == "integer" and fkind == "number")
+    else:
+        ok = fkind in allowed
+    return None if ok else f"is a {ftype.base} field, which cannot hold a {kind}"
+
+
+def _resolve(skill: Skill, spec: BindingSpec, defaults: Defaults, catalog: Catalog) -> tuple[SkillBinding | None, list[str]]:
+    problems: list[str] = []
+    kind = spec.kind
+    name = getattr(spec, kind)
+    placeholders = PLACEHOLDER.findall(name)
+    for p in placeholders:
+        if p not in skill.params:
+            problems.append(f"name {name}: {{{p}}} is not a parameter of {skill.name}"
+                            f" (parameters: {', '.join(skill.params) or 'none'})")
+    if not ROS_NAME.match(PLACEHOLDER.sub("x", name)):
+        problems.append(f"'{name}' is not a valid ROS name")
+    try:
+        interface = message_class(spec.type, _TYPE_KIND[kind])
+    except MessageTypeError as e:
+        return None, problems + [f"type {e}"]
+    if kind == "service":
+        request_cls, response_cls, feedback_cls = interface.Request, interface.Response, None
+    elif kind == "action":
+        request_cls, response_cls, feedback_cls = interface.Goal, interface.Result, interface.Feedback
+    elif kind == "topic_read":
+        request_cls, response_cls, feedback_cls = interface, interface, None
+    else:
+        request_cls, response_cls, feedback_cls = interface, None, None
+    short = spec.type.rsplit("/", 1)[-1]
+
+    # request / goal / message fields
+    fields: list[FieldMap] = []
+    if kind == "topic_read":
+        if spec.fields:
+            problems.append("fields: a topic that is read takes no fields")
+        sources: dict[str, Source] = {}
+    elif spec.fields is None:
+        sources = {p: p for p in skill.params if p not in placeholders}
+    else:
+        sources = spec.fields
+    for path, source in sources.items():
+        try:
+            ftype = field_type(request_cls, path)
+        except (KeyError, MessageTypeError) as e:
+            what = "request" if kind == "service" else "goal" if kind == "action" else "message"
+            problems.append(f"fields: {short} {what} field '{path}': {e.args[0] if e.args else e}")
+            continue
+        if isinstance(source, ValueSource):
+            try:
+                check_value(ftype, source.value, f"fields: '{path}'")
+            except FieldValueError as e:
+                problems.append(str(e))
+                continue
+            fields.append(FieldMap(path, ftype, value=source.value))
+            continue
+        arg = source.arg if isinstance(source, ArgSource) else source
+        param = skill.params.get(arg)
+        if param is None:
+            problems.append(f"fields: '{path}' comes from '{arg}', which is not a parameter of {skill.name}"
+                            f" (parameters: {', '.join(skill.params) or 'none'})")
+            continue
+        why = _fits(param.type, param.items, ftype, catalog, into_field=True)
+        if why:
+            problems.append(f"fields: '{path}' {why} (parameter '{arg}' is a {param.type})")
+            continue
+        fields.append(FieldMap(path, ftype, arg=arg))
+
+    # result
+    result, problems_r = _resolve_result(skill, spec, kind, response_cls, short, catalog)
+    problems += problems_r
+
+    # success / message / feedback
+    def optional_field(cls: type | None, key: str, given: str | None, want: str, label: str) -> str | None:
+        if cls is None:
+            if key in spec.model_fields_set and given:
+                problems.append(f"{label}: {kind} has no response to read '{given}' from")
+            return None
+        if key in spec.model_fields_set:
+            if not given:
+                return None
+            try:
+                ftype = field_type(cls, given)
+            except (KeyError, MessageTypeError) as e:
+                problems.append(f"{label}: {e.args[0] if e.args else e}")
+                return None
+            if python_kind(ftype) != want:
+                problems.append(f"{label}: '{given}' is a {ftype.describe()}, not a {want}")
+            return given
+        found = fields_of(cls).get(key)
+        return key if found is not None and python_kind(parse_field_type(found)) == want else None
+
+    success_field = optional_field(response_cls if kind in ("service", "action") else None, "success",
+                                   spec.success, "boolean", "success")
+    message_field = optional_field(response_cls if kind in ("service", "action") else None, "message",
+                                   spec.message, "string", "message")
+    progress_field = message_fb = None
+    if spec.feedback is not None and kind != "action":
+        problems.append("feedback: only actions have feedback")
+    if kind == "action":
+        fb = spec.feedback or FeedbackSpec()
+        fb_fields = fields_of(feedback_cls)
+        for key, want in (("progress", "number"), ("message", "string")):
+            given = getattr(fb, key)
+            if given is None:
+                default = fb_fields.get(key)
+                if default is not None and python_kind(parse_field_type(default)) == want:
+                    given = key
+                else:
+                    continue
+            try:
+                ftype = field_type(feedback_cls, given)
+            except (KeyError, MessageTypeError) as e:
+                problems.append(f"feedback.{key}: {e.args[0] if e.args else e}")
+                continue
+            if python_kind(ftype) not in ({want, "integer"} if want == "number" else {want}):
+                problems.append(f"feedback.{key}: '{given}' is a {ftype.describe()}, not a {want}")
+                continue
+            if key == "progress":
+                progress_field = given
+            else:
+                message_fb = given
+    if problems:
+        return None, problems
+    return SkillBinding(
+        skill=skill.name, kind=kind, name=name, type_name=spec.type, interface=interface,
+        request_cls=request_cls, response_cls=response_cls, feedback_cls=feedback_cls, fields=fields,
+        result=result, success_field=success_field, message_field=message_field, progress_field=progress_field,
+        feedback_message_field=message_fb, timeout_s=spec.timeout_s or defaults.timeout_s,
+        server_wait_s=spec.server_wait_s or defaults.server_wait_s,
+        max_age_s=spec.max_age_s if spec.max_age_s is not None else defaults.max_age_s,
+        placeholders=placeholders), []
+
+
+def _resolve_result(skill: Skill, spec: BindingSpec, kind: Kind, response_cls: type | None, short: str,
+                    catalog: Catalog) -> tuple[ResultMap, list[str]]:
+    returns = skill.returns
+    raw = spec.result
+    if raw is None:
+        if kind == "topic_publish":
+            return ResultMap("value", value=True), []
+        if returns is None:
+            return ResultMap("none"), []
+        return ResultMap("none"), [f"result: {skill.name} returns a {returns.type}: say where it comes from"
+                                   " (a response field, {arg: name} or {value: constant})"]
+    r = ResultSpec(field=raw) if isinstance(raw, str) else raw
+    if r.field is not None and "field" in r.model_fields_set:
+        if response_cls is None:
+            return ResultMap("none"), [f"result: a published topic has no response field '{r.field}'"]
+        try:
+            ftype = field_type(response_cls, r.field)
+        except (KeyError, MessageTypeError) as e:
+            return ResultMap("none"), [f"result: {short} field '{r.field}': {e.args[0] if e.args else e}"]
+        if returns is not None:
+            why = _fits(returns.type, returns.items, ftype, catalog, into_field=False)
+            if why:
+                return ResultMap("none"), [f"result: '{r.field}' {why} ({skill.name} returns a {returns.type})"]
+        if (r.scale is not None or r.round is not None) and python_kind(ftype) not in ("number", "integer"):
+            return ResultMap("none"), [f"result: scale and round apply to numbers; '{r.field}' is a {ftype.base}"]
+        return ResultMap("field", path=r.field, ftype=ftype, scale=r.scale, round=r.round), []
+    if "arg" in r.model_fields_set:
+        param = skill.params.get(r.arg or "")
+        if param is None:
+            return ResultMap("none"), [f"result: '{r.arg}' is not a parameter of {skill.name}"]
+        if returns is not None and _catalog_kind(param.type, catalog) != _catalog_kind(returns.type, catalog):
+            return ResultMap("none"), [f"result: parameter '{r.arg}' is a {param.type}, but {skill.name}"
+                                       f" returns a {returns.type}"]
+        return ResultMap("arg", arg=r.arg), []
+    if returns is not None:
+        problem = value_problem(r.value, Param(type=returns.type, items=returns.items), catalog.enums)
+        if problem:
+            return ResultMap("none"), [f"result: value {r.value!r} {problem}"]
+    return ResultMap("value", value=r.value), []
+
+
+def load_bindings(path: str | Path | None, catalog: Catalog) -> Bindings:
+    """Read and check a bindings file (None: the simulated robot's) against a catalog."""
+    path = default_bindings_path() if path is None or str(path) == "" else Path(path)
+    data = read_yaml(path, BindingsError)
+    try:
+        spec = BindingsFile.model_validate(data)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            loc = [str(p) for p in err["loc"]]
+            if len(loc) >= 2 and loc[0] == "skills":
+                where = f"skill '{loc[1]}'" + (f", {'.'.join(loc[2:])}" if len(loc) > 2 else "")
+            else:
+                where = ".".join(loc) or "top level"
+            problems.append(f"{where}: {err['msg']}")
+        raise BindingsError(str(path), problems) from None
+    problems: list[str] = []
+    skills: dict[str, SkillBinding] = {}
+    for name, raw in spec.skills.items():
+        skill = catalog.skill(name)
+        if skill is None:
+            problems.append(f"skill '{name}': not in the catalog (skills: {', '.join(catalog.skill_names)})")
+            continue
+        try:
+            binding = BindingSpec.model_validate(raw)
+        except ValidationError as e:
+            for err in e.errors():
+                where = ".".join(str(p) for p in err["loc"])
+                problems.append(f"skill '{name}': {where + ': ' if where else ''}{err['msg']}")
+            continue
+        resolved, found = _resolve(skill, binding, spec.defaults, catalog)
+        problems.extend(f"skill '{name}': {p}" for p in found)
+        if resolved is not None:
+            skills[name] = resolved
+    if problems:
+        raise BindingsError(str(path), problems)
+    unbound = [s for s in catalog.skill_names if s not in skills]
+    return Bindings(source=str(path), skills=skills, unbound=unbound)
