@@ -38,7 +38,7 @@ from agent_node.phrasebook import (
     load_phrasebook, number_words, skeleton_slots,
 )
 from agent_node.plan import Plan
-from agent_node.values import INLINE_REF, whole_ref
+from agent_node.values import INLINE_REF, renumber_refs, whole_ref
 
 if TYPE_CHECKING:
     from tool_adapters.sim.world import World
@@ -132,22 +132,11 @@ class Infeasible(Exception):
     """A draft whose plan no arrangement of the world lets succeed."""
 
 
-def shift_refs(value: Any, offset: int) -> Any:
-    """``$N`` -> ``$(N+offset)`` everywhere in a value."""
-    if isinstance(value, str):
-        return INLINE_REF.sub(lambda m: f"${int(m.group(1)) + offset}", value)
-    if isinstance(value, list):
-        return [shift_refs(v, offset) for v in value]
-    if isinstance(value, dict):
-        return {k: shift_refs(v, offset) for k, v in value.items()}
-    return value
-
-
 def join_calls(segments: list[Segment]) -> list[Call]:
     """The calls of several segments as one plan, references renumbered."""
     calls: list[Call] = []
     for seg in segments:
-        calls += [(skill, shift_refs(args, len(calls))) for skill, args in seg.calls]
+        calls += [(skill, renumber_refs(args, lambda n, k=len(calls): n + k)) for skill, args in seg.calls]
     return calls
 
 

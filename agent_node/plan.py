@@ -61,7 +61,7 @@ class Plan(BaseModel):
         for t in kept:
             if t.refs() - set(mapping):
                 raise ValueError(f"task {t.id} cites task(s) {sorted(t.refs() - set(mapping))}, which are not kept")
-        return Plan(tasks=[Task(id=mapping[t.id], skill=t.skill, args=renumber_refs(t.args, mapping))
+        return Plan(tasks=[Task(id=mapping[t.id], skill=t.skill, args=renumber_refs(t.args, mapping.__getitem__))
                            for t in kept])
 
     def task(self, task_id: int) -> Task:

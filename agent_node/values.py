@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from agent_node.catalog import Param
@@ -51,14 +51,14 @@ def refs_in(value: Any) -> set[int]:
     return set()
 
 
-def renumber_refs(value: Any, mapping: dict[int, int]) -> Any:
-    """``value`` with every ``$N`` cited as ``$mapping[N]`` (strings, lists, dicts)."""
+def renumber_refs(value: Any, new: Callable[[int], int]) -> Any:
+    """``value`` with every ``$N`` cited as ``$new(N)`` (strings, lists, dicts)."""
     if isinstance(value, str):
-        return INLINE_REF.sub(lambda m: f"${mapping.get(int(m.group(1)), int(m.group(1)))}", value)
+        return INLINE_REF.sub(lambda m: f"${new(int(m.group(1)))}", value)
     if isinstance(value, list):
-        return [renumber_refs(v, mapping) for v in value]
+        return [renumber_refs(v, new) for v in value]
     if isinstance(value, dict):
-        return {k: renumber_refs(v, mapping) for k, v in value.items()}
+        return {k: renumber_refs(v, new) for k, v in value.items()}
     return value
 
 

@@ -33,7 +33,6 @@ import sys
 import time
 from typing import Any
 
-import rclpy
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from std_msgs.msg import String
@@ -50,7 +49,7 @@ from agent_node.plan import Plan
 from agent_node.plan_json import plan_to_data
 from agent_node.ros.params import ParameterError, Spec, declare_all
 from tool_adapters.ros.bindings import load_bindings
-from tool_adapters.ros.bridge import SpinThread, init_context, to_loop
+from tool_adapters.ros.bridge import SpinThread, run_node, to_loop
 from tool_adapters.ros.runner import CANCEL_WAIT_S, RosSkillRunner
 
 log = logging.getLogger("agent_node")
@@ -291,19 +290,7 @@ async def _amain(node: Node) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Console script ``agent_node``: ``agent_node --ros-args --params-file config/agent_params.yaml``."""
-    logging.basicConfig(level=logging.INFO, format="[%(levelname)s] [%(name)s]: %(message)s")
-    try:
-        init_context(sys.argv if argv is None else argv)
-        node = Node(NODE_NAME)
-    except Exception as e:  # bad --ros-args, for one
-        print(f"agent_node: cannot start: {e}", file=sys.stderr, flush=True)
-        rclpy.try_shutdown()
-        return 2
-    try:
-        return asyncio.run(_amain(node))
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    return run_node(NODE_NAME, _amain, argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,14 +20,13 @@ import logging
 import signal
 import sys
 
-import rclpy
 from rclpy.node import Node
 
 from agent_node.catalog import load_catalog
 from agent_node.config_files import ConfigFileError
 from agent_node.ros.params import ParameterError, Spec, declare_all
 from tool_adapters.ros.bindings import load_bindings
-from tool_adapters.ros.bridge import SpinThread, init_context
+from tool_adapters.ros.bridge import SpinThread, run_node
 from tool_adapters.ros.server import SkillServer
 from tool_adapters.sim.robot import SimRobot
 from tool_adapters.sim.world import load_world
@@ -90,19 +89,7 @@ async def _trim_log(robot: SimRobot, keep: int = 1000, period_s: float = 10.0) -
 
 def main(argv: list[str] | None = None) -> int:
     """Console script ``sim_robot_node``: ``sim_robot_node --ros-args --params-file config/sim_robot_params.yaml``."""
-    logging.basicConfig(level=logging.INFO, format="[%(levelname)s] [%(name)s]: %(message)s")
-    try:
-        init_context(sys.argv if argv is None else argv)
-        node = Node(NODE_NAME)
-    except Exception as e:  # bad --ros-args, for one
-        print(f"sim_robot_node: cannot start: {e}", file=sys.stderr, flush=True)
-        rclpy.try_shutdown()
-        return 2
-    try:
-        return asyncio.run(_amain(node))
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    return run_node(NODE_NAME, _amain, argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -94,3 +94,24 @@ def init_context(args: list[str] | None = None, domain_id: int | None = None) ->
         kwargs["domain_id"] = domain_id
     rclpy.init(**kwargs)
     return rclpy.get_default_context()
+
+
+def run_node(name: str, amain: Callable[[Node], Any], argv: list[str] | None = None) -> int:
+    """A console script's body: init rclpy with ``argv`` (``--ros-args`` ...), make
+    node ``name``, run ``amain(node)`` on asyncio, always shut down; exit code 2
+    when the node cannot start (bad ``--ros-args``, for one)."""
+    import sys
+
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s] [%(name)s]: %(message)s")
+    try:
+        init_context(sys.argv if argv is None else argv)
+        node = Node(name)
+    except Exception as e:
+        print(f"{name}: cannot start: {e}", file=sys.stderr, flush=True)
+        rclpy.try_shutdown()
+        return 2
+    try:
+        return asyncio.run(amain(node))
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()

@@ -31,7 +31,6 @@ from std_msgs.msg import String
 from agent_node.catalog import Catalog
 from agent_node.skill_runner import FeedbackFn, SkillFailed, SkillRunner
 from tool_adapters.ros.bindings import Bindings, BindingsError, SkillBinding
-from tool_adapters.ros.bridge import to_loop
 from tool_adapters.ros.messages import FieldValueError, fields_of, fill
 
 log = logging.getLogger(__name__)
