@@ -46,6 +46,9 @@ bench: setup
 	$(BIN)/python bench/toolrag.py
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/ros.py
+	$(BIN)/python bench/fuzz.py
+	$(BIN)/python bench/adversarial.py
+	$(BIN)/python bench/soak.py
 
 # The optional planners of models/registry.yaml (1.5B and 135M; 1.2 GB more), for bench/planner.py.
 models-extra: setup

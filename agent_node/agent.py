@@ -9,11 +9,18 @@ cancel; after a run that failed (not cancelled) the source is asked for a new
 plan for what is left, at most ``max_replans`` times. Nothing raises out of
 :meth:`Agent.handle`: bad input and internal faults end as an :class:`AgentRun`
 with ``error`` set and an answer that says so.
+
+Safety: plans may use only the skills the :class:`~agent_node.policy.Policy`
+allows (others fail the check, nothing runs); a call the policy wants
+confirmed pauses the plan and asks (``on_question``), and :meth:`Agent.confirm`
+gives the person's yes or no; :meth:`Agent.cancel` stops everything, also a
+plan being written and a question being asked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import unicodedata
@@ -24,15 +31,14 @@ from agent_node.answer import answer as answer_sentence
 from agent_node.catalog import Catalog
 from agent_node.checker import PlanCheckError
 from agent_node.events import ExecutionResult, TaskEvent
-from agent_node.executor import DEFAULT_TIMEOUT_S, Executor
+from agent_node.executor import DEFAULT_TIMEOUT_S, AskFn, Executor
 from agent_node.plan import Plan
 from agent_node.plan_json import plan_to_data
-from agent_node.planner import MAX_COMMAND_CHARS, PlanResult
+from agent_node.planner import CANCELLED, MAX_COMMAND_CHARS, PlanResult
+from agent_node.policy import Policy
 from agent_node.skill_runner import SkillRunner
 
 log = logging.getLogger(__name__)
-
-CANCELLED = "I stopped as asked."
 
 
 class PlanSource(Protocol):
@@ -90,37 +96,63 @@ class Agent:
 
     ``on_event`` gets every :class:`TaskEvent`; ``on_plan(plan, attempt)`` each
     plan before it runs (attempt 1, then replans); ``on_result`` each run's
-    :class:`ExecutionResult`. Listener faults are logged, never raised.
+    :class:`ExecutionResult`; ``on_question(text)`` each question that waits for
+    :meth:`confirm` (unless ``ask`` is given: then ``ask(question)`` answers
+    them, e.g. from a terminal). Listener faults are logged, never raised.
     """
 
     def __init__(self, catalog: Catalog, plans: PlanSource, runner: SkillRunner, *,
                  timeout_s: float = DEFAULT_TIMEOUT_S, timeouts: dict[str, float] | None = None,
                  max_replans: int = 2, on_event: Callable[[TaskEvent], None] | None = None,
                  on_plan: Callable[[Plan, int], None] | None = None,
-                 on_result: Callable[[ExecutionResult], None] | None = None):
+                 on_result: Callable[[ExecutionResult], None] | None = None,
+                 policy: Policy | None = None, on_question: Callable[[str], None] | None = None,
+                 ask: AskFn | None = None):
         if max_replans < 0:
             raise ValueError(f"max_replans must be >= 0, got {max_replans}")
-        self.catalog = catalog
+        self.policy = policy or Policy.permissive()
+        self.catalog = self.policy.allowed(catalog)
         self.plans = plans
         self.runner = runner
         self.max_replans = max_replans
         self.on_plan = on_plan
         self.on_result = on_result
-        self.executor = Executor(catalog, runner, timeout_s=timeout_s, timeouts=timeouts, on_event=on_event)
+        self.on_question = on_question
+        self.executor = Executor(self.catalog, runner, timeout_s=timeout_s, timeouts=timeouts, on_event=on_event,
+                                 policy=self.policy, ask=ask or self._ask_person)
         self._busy = False
         self._cancel_requested = False
+        self._question: asyncio.Future[bool] | None = None
+        if hasattr(plans, "should_stop"):  # the model stops writing a plan once cancelled
+            plans.should_stop = lambda: self._cancel_requested
 
     @property
     def busy(self) -> bool:
         return self._busy
 
+    @property
+    def asking(self) -> bool:
+        """True while a question waits for :meth:`confirm`."""
+        return self._question is not None and not self._question.done()
+
+    def confirm(self, yes: bool) -> bool:
+        """The person's answer to the open question (call on the agent's event
+        loop); False when no question is open."""
+        if not self.asking:
+            return False
+        self._question.set_result(yes)
+        return True
+
     def cancel(self) -> bool:
         """Stop the command being handled: calls in flight are cancelled, the rest
-        skipped; a plan being written is dropped once written. False when idle."""
+        skipped, an open question is answered no, and a plan being written is
+        abandoned at the next token. False when idle."""
         if not self._busy:
             return False
         self._cancel_requested = True
         self.executor.cancel()
+        if self.asking:
+            self._question.set_result(False)
         return True
 
     async def handle(self, command: object) -> AgentRun:
@@ -148,6 +180,18 @@ class Agent:
         return run
 
     # -- internals --------------------------------------------------------
+    async def _ask_person(self, question: str) -> bool:
+        self._question = asyncio.get_running_loop().create_future()
+        try:
+            self._notify(self.on_question, question)
+            try:
+                async with asyncio.timeout(self.policy.confirm_timeout_s):
+                    return await self._question
+            except TimeoutError:
+                raise TimeoutError(f"no answer within {self.policy.confirm_timeout_s:g} s") from None
+        finally:
+            self._question = None
+
     async def _plan_and_run(self, command: str, run: AgentRun) -> None:
         outcome = await self._ask(self.plans.plan, command, run)
         for attempt in range(1, self.max_replans + 2):
@@ -176,6 +220,9 @@ class Agent:
             if outcome.declined or outcome.plan.is_empty:
                 run.reason = outcome.reason
                 return
+            if any(_calls(outcome.plan) == _calls(tried) for tried in run.plans):
+                run.reason = "A new plan would only repeat the one that failed, so I stopped."
+                return
 
     async def _ask(self, method: Callable[..., PlanResult], command: str, run: AgentRun, *args: Any) -> PlanResult:
         t0 = time.perf_counter()
@@ -200,9 +247,16 @@ class Agent:
             if run.cancelled:
                 return CANCELLED
             return run.reason or "There was nothing to do."
-        said = answer_sentence(run.runs[-1])
-        if run.cancelled and CANCELLED not in said:
+        last = run.runs[-1]
+        earlier = [t for r in run.runs[:-1] for t in r.tasks if t.status == "succeeded"]
+        said = answer_sentence(last.model_copy(update={"tasks": earlier + last.tasks}) if earlier else last)
+        if run.cancelled and not run.runs[-1].cancelled:  # cancelled between two runs
             said += " " + CANCELLED
         if run.reason and not run.runs[-1].ok:
             said += " " + run.reason
         return said
+
+
+def _calls(plan: Plan) -> list[tuple[str, str]]:
+    """What a plan would do, for comparing plans."""
+    return [(t.skill, json.dumps(t.args, sort_keys=True, default=str)) for t in plan.tasks]

@@ -11,6 +11,9 @@ from typing import Any, Callable
 from agent_node.events import ExecutionResult, TaskResult
 from agent_node.values import readable
 
+#: How the executor's error of a call the person did not confirm begins.
+NOT_CONFIRMED = "not confirmed"
+
 
 def _place(value: Any) -> str:
     return readable(value, enum_like=True)
@@ -93,7 +96,11 @@ def answer(result: ExecutionResult) -> str:
     if failed:
         t = failed[0]
         parts.append(f"I could not {t.skill.replace('_', ' ')}: {t.error}.")
-    if result.cancelled:
+    unconfirmed = next((t for t in result.tasks if t.status == "cancelled" and t.error.startswith(NOT_CONFIRMED)), None)
+    if unconfirmed is not None:
+        why = unconfirmed.error[len(NOT_CONFIRMED):].lstrip(": ")
+        parts.append(f"I did not {unconfirmed.skill.replace('_', ' ')} without your yes ({why}), so I stopped there.")
+    elif result.cancelled:
         parts.append("I stopped as asked.")
     skipped = sum(t.status == "skipped" for t in result.tasks)
     if skipped and not result.cancelled:

@@ -1,7 +1,10 @@
 """The audit log: one JSON line per handled command (command, plans, every event, answer).
 
-Appended and flushed line by line, so a crash loses at most the run in flight.
-A log that cannot be written is reported once and never stops the robot.
+Appended and flushed line by line. The command in flight is kept beside it
+(``audit.jsonl.inflight``, rewritten at each plan and each finished task), so
+when the process dies mid-plan, the next start finds what ran and what did not
+(:meth:`AuditLog.recover`) and logs it as interrupted. A log that cannot be
+written is reported once and never stops the robot.
 """
 
 from __future__ import annotations
@@ -19,8 +22,42 @@ log = logging.getLogger(__name__)
 class AuditLog:
     def __init__(self, path: str | Path | None):
         self.path = Path(path).expanduser() if path else None
+        self.inflight = self.path.with_name(self.path.name + ".inflight") if self.path else None
         self._lock = threading.Lock()
         self._failed = False
+
+    def begin(self, record: dict[str, Any]) -> None:
+        """The command in flight, as far as it got (replaced at each call)."""
+        if self.inflight is None:
+            return
+        partial = self.inflight.with_name(self.inflight.name + ".tmp")
+        try:
+            self.inflight.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps(record, ensure_ascii=False, default=str), encoding="utf-8")
+            partial.replace(self.inflight)
+        except OSError as e:
+            log.warning("cannot write %s: %s", self.inflight, e)
+
+    def finish(self) -> None:
+        """The command in flight is over (its record written with :meth:`write`)."""
+        if self.inflight is not None:
+            self.inflight.unlink(missing_ok=True)
+
+    def recover(self) -> dict[str, Any] | None:
+        """The command a previous process was handling when it died (None if none),
+        logged now as interrupted; its in-flight file is removed."""
+        if self.inflight is None or not self.inflight.is_file():
+            return None
+        try:
+            record = json.loads(self.inflight.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            record = {"command": None, "unreadable": str(e)}
+        if not isinstance(record, dict):
+            record = {"command": None, "unreadable": repr(record)[:200]}
+        record.update(ok=False, interrupted=True, error="the node stopped while handling this command")
+        self.write(record)
+        self.finish()
+        return record
 
     def write(self, record: dict[str, Any]) -> bool:
         """Append one record (a ``time`` field is added); False when not written."""

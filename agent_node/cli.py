@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_node.catalog import Catalog, CatalogError, load_catalog
+from agent_node.policy import Policy, PolicyError, load_policy
 from agent_node.checker import check_plan
 from agent_node.dag import build_dag, critical_path, to_dot, to_png
 from agent_node.events import ExecutionResult, TaskEvent
@@ -87,7 +88,7 @@ def check_main(argv: list[str] | None = None) -> int:
 class ProgressPrinter:
     """Prints executor events as they happen, one line each (feedback throttled)."""
 
-    ICONS = {"started": ">", "feedback": ".", "succeeded": "+", "failed": "x", "skipped": "-", "cancelled": "!"}
+    ICONS = {"confirm": "?", "started": ">", "feedback": ".", "succeeded": "+", "failed": "x", "skipped": "-", "cancelled": "!"}
 
     def __init__(self, out=None, time_scale: float = 1.0):
         self.out = out or sys.stdout
@@ -192,6 +193,12 @@ def run_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-replans", type=int, default=2, help="new plans after a failure (default 2)")
     ap.add_argument("--model", help="planner: registry name or GGUF path (default: the registry's default)")
     ap.add_argument("--threads", type=int, default=2, help="threads for the model (default 2)")
+    ap.add_argument("--policy", metavar="FILE",
+                    help="safety policy YAML (default: config/home_robot_policy.yaml with the reference catalog,"
+                         " none with --catalog)")
+    ap.add_argument("--yes", action="store_true",
+                    help="answer yes to every confirmation the policy asks for (default: ask on the terminal;"
+                         " without one, the answer is no)")
     _common_args(ap)
     args = ap.parse_args(argv)
     if sum(a is not None for a in (args.command, args.plan, args.audio)) != 1:
@@ -200,9 +207,10 @@ def run_main(argv: list[str] | None = None) -> int:
         ap.error("--time-scale must be >= 0")
     try:
         catalog = load_catalog(args.catalog)
+        policy = _policy(args.policy, args.catalog, catalog)
         world = load_world(args.world)
         plan = load_plan(args.plan) if args.plan else None
-    except (PlanParseError, CatalogError, WorldError) as e:
+    except (PlanParseError, CatalogError, PolicyError, WorldError) as e:
         print(f"agent-run: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.audio is not None and (code := _hear(args, catalog, world)) is not None:
@@ -216,7 +224,9 @@ def run_main(argv: list[str] | None = None) -> int:
         if printer:
             printer(ev)
 
-    executor = Executor(catalog, robot, timeout_s=args.timeout, on_event=on_event)
+    catalog = policy.allowed(catalog)
+    ask = _terminal_ask(args.yes)
+    executor = Executor(catalog, robot, timeout_s=args.timeout, on_event=on_event, policy=policy, ask=ask)
     if plan is not None:
         checked = check_plan(plan, catalog)
         if not checked.ok:
@@ -237,9 +247,13 @@ def _run_command(args: argparse.Namespace, catalog: Catalog, executor: Executor,
 
     The loop is :class:`agent_node.agent.Agent`, the same the ROS 2 node runs."""
     from agent_node.agent import Agent
+    from agent_node.control_words import control_word
     from agent_node.model_files import ModelFileError
     from agent_node.planner import NO_SKILL, Planner
 
+    if control_word(args.command):
+        print(f"answer: There is nothing to {'stop' if control_word(args.command) == 'stop' else 'confirm'}.")
+        return EXIT_OK
     try:
         planner = Planner.load(catalog, args.model, args.threads)
     except ModelFileError as e:
@@ -257,7 +271,8 @@ def _run_command(args: argparse.Namespace, catalog: Catalog, executor: Executor,
             print(_summary(result, args.time_scale))
 
     agent = Agent(catalog, planner, executor.runner, timeout_s=executor.timeout_s, timeouts=executor.timeouts,
-                  max_replans=args.max_replans, on_event=executor.on_event, on_plan=on_plan, on_result=on_result)
+                  max_replans=args.max_replans, on_event=executor.on_event, on_plan=on_plan, on_result=on_result,
+                  policy=executor.policy, ask=executor.ask)
     run = asyncio.run(_with_sigint(agent.handle(args.command), agent.cancel))
     if args.json:
         print(json.dumps({"command": args.command, "runs": [r.model_dump() for r in run.runs], "events": events,
@@ -267,6 +282,29 @@ def _run_command(args: argparse.Namespace, catalog: Catalog, executor: Executor,
     if not run.runs:
         return EXIT_OK if run.reason == NO_SKILL and not run.error else EXIT_FAILED
     return EXIT_OK if run.ok else EXIT_FAILED
+
+
+def _policy(path: str | None, catalog_path: str | None, catalog: Catalog) -> Policy:
+    """The policy file given, else the reference robot's for the reference catalog, else none."""
+    if path is None and catalog_path is not None:
+        return Policy.permissive()
+    return load_policy(path, catalog)
+
+
+def _terminal_ask(always_yes: bool):
+    """Confirmations: yes with ``--yes``; else asked on the terminal; no terminal, no."""
+    from agent_node.control_words import control_word
+
+    async def ask(question: str) -> bool:  # the progress printer has shown the question
+        if always_yes:
+            print("           yes (--yes)", flush=True)
+            return True
+        if not sys.stdin.isatty():
+            print("           no (no terminal to ask on; --yes answers yes)", flush=True)
+            return False
+        reply = await asyncio.to_thread(input, "           yes or no? ")
+        return control_word(reply) == "yes"
+    return ask
 
 
 async def _with_sigint(work: Any, cancel: Any) -> Any:

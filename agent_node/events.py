@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-EventKind = Literal["started", "feedback", "succeeded", "failed", "skipped", "cancelled"]
+EventKind = Literal["confirm", "started", "feedback", "succeeded", "failed", "skipped", "cancelled"]
 TaskStatus = Literal["pending", "running", "succeeded", "failed", "skipped", "cancelled"]
 
 

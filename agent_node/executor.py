@@ -6,25 +6,36 @@ while the body acts one step at a time, in plan order. When a task fails, its
 dependents and every later task sharing a resource with it are skipped with a
 reason; independent branches finish. :meth:`Executor.cancel` cancels every call
 in flight and skips the rest.
+
+Every value is checked once more right before the call, after ``$N`` results
+are put in: a result that lands outside the consuming parameter's type, enum or
+bounds fails that task (never clipped). With a :class:`~agent_node.policy.Policy`
+and an ``ask`` function, a call the policy wants confirmed pauses the plan (no
+further task starts) until ``ask`` answers; "no" (or no answer) cancels the
+plan from there on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
+from agent_node.answer import NOT_CONFIRMED
 from agent_node.catalog import Catalog, Param
 from agent_node.checker import check_plan
 from agent_node.dag import build_dag
 from agent_node.events import EventKind, ExecutionResult, TaskEvent, TaskResult
 from agent_node.plan import Plan, Task
+from agent_node.policy import Policy
 from agent_node.skill_runner import SkillFailed, SkillRunner
 from agent_node.values import INLINE_REF, readable, value_problem, whole_ref
 
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[TaskEvent], None]
+#: ``ask(question)``: True to go ahead, False (or an exception) not to.
+AskFn = Callable[[str], Awaitable[bool]]
 DEFAULT_TIMEOUT_S = 300.0
 
 
@@ -32,15 +43,20 @@ class Executor:
     """Executes plans on a :class:`SkillRunner`; one run at a time per instance."""
 
     def __init__(self, catalog: Catalog, runner: SkillRunner, *, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 timeouts: dict[str, float] | None = None, on_event: EventSink | None = None):
+                 timeouts: dict[str, float] | None = None, on_event: EventSink | None = None,
+                 policy: Policy | None = None, ask: AskFn | None = None):
         self.catalog = catalog
         self.runner = runner
         self.timeout_s = timeout_s
         self.timeouts = dict(timeouts or {})
         self.on_event = on_event
+        self.policy = policy
+        self.ask = ask
         self._calls: dict[int, asyncio.Task] = {}
         self._cancelled = False
         self._t0 = 0.0
+        self._resume: asyncio.Event | None = None
+        self._asking: asyncio.Lock | None = None
 
     # -- public -----------------------------------------------------------
     async def run(self, plan: Plan) -> ExecutionResult:
@@ -51,6 +67,8 @@ class Executor:
         self._t0 = loop.time()
         self._cancelled = False
         self._calls = {}
+        self._resume, self._asking = asyncio.Event(), asyncio.Lock()
+        self._resume.set()
         results = {t.id: TaskResult(task=t.id, skill=t.skill) for t in plan.tasks}
         done = {t.id: asyncio.Event() for t in plan.tasks}
 
@@ -58,6 +76,7 @@ class Executor:
             try:
                 for pred in dag.predecessors(task.id):
                     await done[pred].wait()
+                await self._resume.wait()  # a question to the person pauses the plan
                 reason = self._blocked_reason(task, dag, results)
                 if reason:
                     results[task.id].status = "skipped"
@@ -83,6 +102,8 @@ class Executor:
         self._cancelled = True
         for call in list(self._calls.values()):
             call.cancel()
+        if self._resume is not None:
+            self._resume.set()
 
     @property
     def cancelled(self) -> bool:
@@ -120,6 +141,14 @@ class Executor:
         res = results[task.id]
         res.args = {name: self._substitute(value, skill.params[name], results)
                     for name, value in task.args.items()}
+        for name, value in res.args.items():
+            problem = value_problem(value, skill.params[name], self.catalog.enums)
+            if problem:  # a $N result that does not fit: never sent, never clipped
+                self._finish(task, res, "failed", error=f"argument '{name}' = {readable(value)}: {problem}")
+                return
+        why = self.policy.confirmation(task.skill, res.args) if self.policy is not None else None
+        if why is not None and not await self._confirmed(task, res, why):
+            return
         res.status = "running"
         res.started_at = self._now()
         self._emit("started", task, message=_call_text(task.skill, res.args))
@@ -158,6 +187,35 @@ class Executor:
         else:
             res.result = value
             self._finish(task, res, "succeeded", result=value)
+
+    async def _confirmed(self, task: Task, res: TaskResult, why: str) -> bool:
+        """Ask before ``task``; the plan pauses meanwhile. False: the task is
+        cancelled and so is the rest of the plan."""
+        async with self._asking:
+            if self._cancelled:
+                self._finish(task, res, "cancelled", error="the plan was cancelled")
+                return False
+            self._resume.clear()
+            args = ", ".join(f"{k}={readable(v)}" for k, v in res.args.items())
+            question = f"Shall I {task.skill.replace('_', ' ')}{f' ({args})' if args else ''}? {why} Say yes or no."
+            self._emit("confirm", task, message=question)
+            try:
+                if self.ask is None:
+                    yes, refusal = False, "there is nobody to ask"
+                else:
+                    yes, refusal = await self.ask(question), "the answer was no"
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # no answer in time, or a broken ask: a no
+                yes, refusal = False, str(e) or type(e).__name__
+            finally:
+                self._resume.set()
+            if yes and not self._cancelled:
+                return True
+            self._finish(task, res, "cancelled",
+                         error="the plan was cancelled" if self._cancelled else f"{NOT_CONFIRMED}: {refusal}")
+            self.cancel()
+            return False
 
     def _finish(self, task: Task, res: TaskResult, status: str, error: str = "", result: Any = None) -> None:
         res.status = status  # type: ignore[assignment]

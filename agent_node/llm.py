@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from agent_node.model_files import ModelFileError, verify_file
 from agent_node.planner_models import check_gguf, planner_spec, planner_specs
@@ -43,12 +44,13 @@ class LLM:
 
     def __init__(self, model: str | Path | None = None, threads: int = 2, n_ctx: int = 4096, seed: int = 0):
         try:
-            from llama_cpp import Llama, LlamaGrammar, LogitsProcessorList
+            from llama_cpp import Llama, LlamaGrammar, LogitsProcessorList, StoppingCriteriaList
         except ImportError:
             raise ModelFileError("llama-cpp-python is not installed; run `make setup`") from None
         self.path = resolve_model(model)
         self._grammar_cls = LlamaGrammar
         self._processors_cls = LogitsProcessorList
+        self._stopping_cls = StoppingCriteriaList
         self._grammar_cache: dict[str, object] = {}
         try:
             self.llama = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=threads,
@@ -72,9 +74,10 @@ class LLM:
 
     def complete(self, prompt: str, grammar: str | None = None, max_tokens: int = 400,
                  stop: list[str] | None = None, bias: dict[int, float] | None = None,
-                 bias_after: str = "") -> Completion:
+                 bias_after: str = "", should_stop: Callable[[], bool] | None = None) -> Completion:
         """Greedy completion. ``bias`` is added to those tokens' logits once the
-        output contains ``bias_after`` (e.g. favour ending a plan after its first line)."""
+        output contains ``bias_after`` (e.g. favour ending a plan after its first line).
+        ``should_stop`` is asked after every token; True ends the completion there."""
         processors = None
         if bias:
             n_prompt = len(self.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
@@ -87,7 +90,8 @@ class LLM:
             processors = self._processors_cls([add_bias])
         out = self.llama.create_completion(
             prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
-            grammar=self._grammar(grammar) if grammar else None, stop=stop or [], logits_processor=processors)
+            grammar=self._grammar(grammar) if grammar else None, stop=stop or [], logits_processor=processors,
+            stopping_criteria=self._stopping_cls([lambda ids, logits: should_stop()]) if should_stop else None)
         usage = out.get("usage", {})
         return Completion(out["choices"][0]["text"], usage.get("prompt_tokens", 0),
                           usage.get("completion_tokens", 0))

@@ -89,6 +89,11 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("numbers must be finite")
+    if isinstance(value, int) and value.bit_length() > 10_000:  # hex/octal/binary literals may be huge
+        try:
+            str(value)
+        except ValueError:
+            raise ValueError("integer is too large to write in decimal") from None
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     raise ValueError(f"{type(value).__name__} values are not allowed")
@@ -130,6 +135,8 @@ def _parse_call(body: str, line_no: int, col0: int, expected_id: int) -> Task | 
     for kw in call.keywords:
         if kw.arg is None:
             raise err("**kwargs are not allowed; write name=value", col_of(kw.value))
+        if kw.arg in args:  # ast.parse lets it through; Python's compiler would not
+            raise err(f"argument '{kw.arg}' given twice", col_of(kw.value))
         try:
             args[kw.arg] = _literal(kw.value)
         except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError) as e:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from agent_node.catalog import Catalog
 from agent_node.checker import check_plan
@@ -23,11 +24,13 @@ from agent_node.number_words import words_to_digits
 from agent_node.plan import Plan, PlanParseError
 from agent_node.plan_text import parse_plan_text
 from agent_node.prompt import dynamic_part, static_part
+from agent_node.said_numbers import clamped
 from agent_node.toolrag import SkillScore, ToolRAG
 from agent_node.values import readable
 
 MAX_COMMAND_CHARS = 1000
 NO_SKILL = "I have no skill for that."
+CANCELLED = "I stopped as asked."
 #: Below this ToolRAG probability for every skill, a command is declined without
 #: asking the model (generated data: 91 % of out-of-domain commands, 0.2 % of the rest).
 DECLINE_BELOW = 0.5
@@ -75,6 +78,8 @@ class Planner:
         self.decline_below = decline_below
         self.threshold = threshold
         self.prune_below = prune_below
+        #: Asked while the model writes; True abandons the plan (the agent sets it to its cancel flag).
+        self.should_stop: Callable[[], bool] = lambda: False
         # A small model rarely knows when to stop: favour "N. join()" after the first call.
         join = llm.token_ids(" join")
         self.bias = {join[0]: join_bias} if join and join_bias else {}
@@ -86,11 +91,14 @@ class Planner:
     def load(cls, catalog: Catalog, model: str | None = None, threads: int = 2, toolrag_dir: str | None = None,
              use_toolrag: bool = True, use_grammar: bool = True, examples: int = 1,
              fixed_examples: int = 16, decline_below: float = DECLINE_BELOW, join_bias: float = JOIN_BIAS,
-             threshold: float | None = None, prune_below: float = PRUNE_BELOW) -> "Planner":
+             threshold: float | None = None, prune_below: float = PRUNE_BELOW,
+             allowed: list[str] | None = None) -> "Planner":
         """Load the models once (ModelFileError when one is missing or corrupt) and
-        evaluate the static part of the prompt."""
+        evaluate the static part of the prompt. ``allowed`` (the policy's allowlist)
+        restricts the skills the model is shown and may write."""
         toolrag = ToolRAG(toolrag_dir, catalog=catalog) if use_toolrag else None
         bank = ExampleBank.load() if (examples or fixed_examples) and toolrag else None
+        catalog = catalog if allowed is None else catalog.subset(allowed)
         planner = cls(catalog, LLM(model, threads=threads), toolrag, use_grammar=use_grammar, bank=bank,
                       examples=examples, fixed_examples=fixed_examples, decline_below=decline_below,
                       join_bias=join_bias, threshold=threshold, prune_below=prune_below)
@@ -108,7 +116,8 @@ class Planner:
         if self.toolrag is None:
             return [SkillScore(s, 1.0) for s in self.catalog.skill_names], []
         embedding = self.toolrag.encoder.encode_one(command)
-        selected = self.toolrag.select(command, self.threshold, embedding=embedding)
+        selected = [s for s in self.toolrag.select(command, self.threshold, embedding=embedding)
+                    if self.catalog.skill(s.skill) is not None]  # ToolRAG knows the skills outside an allowlist
         if self.bank is None or not self.examples:
             return selected, []
         return selected, self.bank.retrieve(embedding, self.examples)
@@ -116,7 +125,8 @@ class Planner:
     def _write(self, dynamic: str, skills: list[str]) -> tuple[str, int]:
         grammar = plan_grammar(self.catalog, skills, self.max_tasks) if self.use_grammar else None
         out = self.llm.complete(self.static + dynamic, grammar=grammar, max_tokens=self.max_tokens,
-                                stop=None if grammar else ["join()", "<|im_end|>"], bias=self.bias, bias_after="\n")
+                                stop=None if grammar else ["join()", "<|im_end|>"], bias=self.bias, bias_after="\n",
+                                should_stop=self.should_stop)
         text = out.text if grammar else _close_plan(out.text)
         return text, out.prompt_tokens
 
@@ -129,6 +139,11 @@ class Planner:
         return (checked.plan, []) if checked.ok else (None, [str(p) for p in checked.problems])
 
     def plan(self, command: str) -> PlanResult:
+        return self._plan(command, said=command)
+
+    def _plan(self, command: str, said: str) -> PlanResult:
+        """Plan ``command``; ``said`` is what the person said (the command without
+        the notes of a replan), whose numbers the plan must not quietly change."""
         t0 = time.perf_counter()
         command = clean_command(command)
         result = PlanResult(command=command)
@@ -146,6 +161,9 @@ class Planner:
             result.attempts = attempt
             result.text, tokens = self._write(dynamic, skills)
             result.prompt_tokens = max(result.prompt_tokens, tokens)
+            if self.should_stop():
+                result.declined, result.reason, result.plan = True, CANCELLED, Plan()
+                break
             plan, problems = self._read(result.text)
             if plan is not None:
                 result.plan = self._drop_unasked(plan, result.selected)
@@ -158,6 +176,9 @@ class Planner:
             result.plan = Plan()
         if result.plan.tasks:
             result.declined, result.reason = False, ""
+            changed = clamped(said, result.plan, self.catalog)
+            if changed:  # the model moved a number the person said to a bound: say so instead
+                result.declined, result.reason = True, f"I cannot do that: {changed[0]}."
         result.latency_s = time.perf_counter() - t0
         return result
 
@@ -179,7 +200,8 @@ class Planner:
         done = "; ".join(f"{t.skill} -> {readable(t.result)}" for t in executed.tasks if t.status == "succeeded")
         failed = next((t for t in executed.tasks if t.status == "failed"), None)
         note = f"{failed.skill}({_args_text(failed.args)}) failed: {failed.error}" if failed else "a step failed"
-        return self.plan(f"{command} (Done so far: {done or 'nothing'}. But {note}. Plan only what is left.)")
+        return self._plan(f"{command} (Done so far: {done or 'nothing'}. But {note}. Plan only what is left.)",
+                          said=command)
 
 
 def _args_text(args: dict) -> str:

@@ -74,27 +74,38 @@ def is_integral(value: Any) -> bool:
 
 
 def _fmt(x: float) -> str:
-    return str(int(x)) if is_integral(x) else str(x)
+    try:
+        return str(int(x)) if is_integral(x) else str(x)
+    except ValueError:  # an int beyond sys.get_int_max_str_digits() digits
+        return _show(x)
+
+
+def _show(value: Any) -> str:
+    """``repr(value)``, also for values holding an int too long to write in decimal."""
+    try:
+        return repr(value)
+    except ValueError:
+        return f"an integer of {value.bit_length()} bits" if isinstance(value, int) else "a value too large to write"
 
 
 def scalar_problem(value: Any, type_name: str, enums: dict[str, list[str]]) -> str | None:
     """Why a non-array value does not fit ``type_name``, or None if it fits."""
     if type_name in enums:
         if not isinstance(value, str):
-            return f"expected one of {enums[type_name]}, got {type(value).__name__} {value!r}"
+            return f"expected one of {enums[type_name]}, got {type(value).__name__} {_show(value)}"
         if value not in enums[type_name]:
             return f"'{value}' is not a {type_name}; expected one of {enums[type_name]}"
         return None
     if type_name == "string":
-        return None if isinstance(value, str) else f"expected a string, got {type(value).__name__} {value!r}"
+        return None if isinstance(value, str) else f"expected a string, got {type(value).__name__} {_show(value)}"
     if type_name == "boolean":
-        return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
+        return None if isinstance(value, bool) else f"expected true or false, got {_show(value)}"
     if type_name == "number":
-        return None if is_number(value) else f"expected a number, got {value!r}"
+        return None if is_number(value) else f"expected a number, got {_show(value)}"
     if type_name == "integer":
         if is_integral(value):
             return None
-        return f"expected an integer, got {value!r}"
+        return f"expected an integer, got {_show(value)}"
     return f"unknown type '{type_name}'"
 
 
@@ -110,7 +121,7 @@ def value_problem(value: Any, param: "Param", enums: dict[str, list[str]]) -> st
     """Why a literal value (no references) does not fit ``param``, or None."""
     if param.type == "array":
         if not isinstance(value, list):
-            return f"expected a list of {param.items}, got {value!r}"
+            return f"expected a list of {param.items}, got {_show(value)}"
         if param.minItems is not None and len(value) < param.minItems:
             return f"needs at least {param.minItems} item(s), got {len(value)}"
         for i, item in enumerate(value):

@@ -10,9 +10,12 @@ wall-clock stamps taken by the processes themselves (one machine, one clock):
   plan look-up, check, executor start, goal send and acceptance;
 - cancel -> every goal cancelled: from calling ``/agent_node/cancel`` while a
   goal runs to the robot's "cancelled" record of it (goal: <= 200 ms), and to
-  the agent's answer.
+  the agent's answer;
+- stop -> every goal cancelled: the same from publishing "stop" on
+  ``/agent_node/command`` (the stop word path: no planner), with p99 over
+  ``--stops`` runs (goal: p99 <= 200 ms).
 
-Prints figures; asserts nothing. ``python bench/ros.py [-n RUNS]``.
+Prints figures; asserts nothing. ``python bench/ros.py [-n RUNS] [--stops 100]``.
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ PLANS = {
 def figures(name: str, values_s: list[float]) -> str:
     ms = sorted(v * 1000 for v in values_s)
     p90 = ms[min(len(ms) - 1, int(round(0.9 * (len(ms) - 1))))]
+    p99 = ms[min(len(ms) - 1, int(round(0.99 * (len(ms) - 1))))]
     return (f"{name:<42} n={len(ms):<3} median {statistics.median(ms):7.1f} ms   p90 {p90:7.1f} ms"
-            f"   max {ms[-1]:7.1f} ms")
+            f"   p99 {p99:7.1f} ms   max {ms[-1]:7.1f} ms")
 
 
 def wait_call(probe: Probe, skill: str, outcome: str, after: int, timeout: float = 30.0) -> dict:
@@ -55,6 +59,7 @@ def wait_call(probe: Probe, skill: str, outcome: str, after: int, timeout: float
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=20, help="runs per figure (default 20)")
+    ap.add_argument("--stops", type=int, default=100, help="runs of the stop word (default 100)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_ros_"))
     plans = tmp / "plans.jsonl"
@@ -82,17 +87,22 @@ def main() -> None:
                 out.append(started["t"] - sent)
                 probe.wait_answers(n + 1, 30)
 
-        to_cancelled, to_answer = [], []
-        for _ in range(max(3, args.n // 2)):
+        to_cancelled, to_answer, stop_to_cancelled = [], [], []
+        for i in range(max(3, args.n // 2) + args.stops):
+            by_word = i >= max(3, args.n // 2)
             n, after, events = len(probe.answers()), len(probe.messages("calls")), len(probe.messages("events"))
             probe.send("wait for ten minutes")
             wait_call(probe, "wait", "started", after)
             probe.wait_for(lambda: any(e["kind"] == "feedback" for e in probe.messages("events")[events:]), 10,
                            "feedback of the goal")
-            t_cancel = time.time()
-            probe.cancel()
+            t_cancel = probe.send("stop") if by_word else time.time()
+            if not by_word:
+                probe.cancel()
             cancelled = wait_call(probe, "wait", "cancelled", after)
-            probe.wait_answers(n + 1, 10)
+            probe.wait_answers(n + 1 + by_word, 10)
+            if by_word:
+                stop_to_cancelled.append(cancelled["t"] - t_cancel)
+                continue
             answered = probe.stamped("answer")[n][0]
             to_cancelled.append(cancelled["t"] - t_cancel)
             to_answer.append(answered - t_cancel)
@@ -101,6 +111,8 @@ def main() -> None:
         print(figures("command -> first call started (service)", to_service))
         print(figures("cancel -> goal cancelled on the robot", to_cancelled) + "   (goal: <= 200 ms)")
         print(figures("cancel -> answer on ~/answer", to_answer))
+        if stop_to_cancelled:
+            print(figures('"stop" -> goal cancelled on the robot', stop_to_cancelled) + "   (goal: p99 <= 200 ms)")
     finally:
         probe.close()
         nodes.stop_all()

@@ -127,14 +127,20 @@ class Probe:
         rclpy.init(context=self.context, domain_id=domain_id, signal_handler_options=SignalHandlerOptions.NO)
         self.node = rclpy.create_node(f"probe_{os.getpid()}", context=self.context)
         self.lock = threading.Lock()
-        self.got: dict[str, list[tuple[float, Any]]] = {k: [] for k in ("answer", "plan", "events", "status", "calls")}
+        self.got: dict[str, list[tuple[float, Any]]] = {
+            k: [] for k in ("answer", "plan", "events", "status", "calls", "transcript")}
         qos = QoSProfile(depth=100)
         latched = QoSProfile(depth=20, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         for key, topic, q in (("answer", f"{agent}/answer", qos), ("plan", f"{agent}/plan", qos),
                               ("events", f"{agent}/events", qos), ("status", f"{agent}/status", latched),
-                              ("calls", f"{robot}/calls", qos)):
+                              ("calls", f"{robot}/calls", qos), ("transcript", f"{agent}/transcript", qos)):
             self.node.create_subscription(String, topic, self._recorder(key), q)
         self.command_pub = self.node.create_publisher(String, f"{agent}/command", qos)
+        from std_msgs.msg import Int16MultiArray
+
+        self._Int16MultiArray = Int16MultiArray
+        self.audio_pubs = {name: self.node.create_publisher(Int16MultiArray, f"{agent}/{name}", qos)
+                           for name in ("audio", "utterance")}
         self.cancel_client = self.node.create_client(Trigger, f"{agent}/cancel")
         self._String, self._Trigger = String, Trigger
         self.executor = SingleThreadedExecutor(context=self.context)
@@ -186,6 +192,18 @@ class Probe:
         t = time.time()
         self.command_pub.publish(self._String(data=text))
         return t
+
+    def send_samples(self, topic: str, samples: Any, chunk: int = 0, period_s: float = 0.0) -> None:
+        """16 kHz int16 samples on the agent's ``~/utterance`` (whole) or ``~/audio``
+        (in chunks of ``chunk`` samples, ``period_s`` apart)."""
+        import numpy as np
+
+        data = np.asarray(samples, dtype=np.int16)
+        step = chunk or max(data.size, 1)
+        for start in range(0, max(data.size, 1), step):
+            self.audio_pubs[topic].publish(self._Int16MultiArray(data=data[start:start + step].tolist()))
+            if period_s:
+                time.sleep(period_s)
 
     def answers(self) -> list[str]:
         return self.messages("answer")

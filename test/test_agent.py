@@ -67,13 +67,29 @@ def test_a_command_is_planned_run_and_answered_with_events_and_plans():
 
 
 def test_a_failed_run_is_replanned_at_most_max_replans_times():
-    pick = Plan.of(("pick", {"object": "banana"}))  # the banana is in the kitchen, the robot at its dock
-    source = Source(pick, pick, pick, pick)
+    picks = [Plan.of(("pick", {"object": name})) for name in ("banana", "yellow banana", "the banana", "bananas")]
+    source = Source(*picks)
     runner = ScriptedRunner(failures={"pick": "the banana is not here"})
     run = handle(Agent(CATALOG, source, runner, max_replans=2), "pick up the banana")
     assert len(run.runs) == 3 and not run.ok
     assert [executed is not None for _, executed in source.asked] == [False, True, True]  # no useless last replan
     assert "I could not pick: the banana is not here." in run.answer
+
+
+def test_a_replan_that_repeats_a_failed_plan_is_not_run():
+    pick = Plan.of(("pick", {"object": "banana"}))
+    runner = ScriptedRunner(failures={"pick": "the banana is not here"})
+    run = handle(Agent(CATALOG, Source(pick, pick, pick), runner, max_replans=2), "pick up the banana")
+    assert len(run.runs) == 1 and len(runner.calls) == 1
+    assert run.answer == ("I could not pick: the banana is not here. "
+                          "A new plan would only repeat the one that failed, so I stopped.")
+
+
+def test_the_answer_tells_what_earlier_runs_did():
+    source = Source(Plan.of(("set_light", {"room": "kitchen", "on": True}), ("pick", {"object": "banana"})),
+                    Plan.of(("navigate_to", {"location": "kitchen"}), ("pick", {"object": "banana"})))
+    run = handle(Agent(CATALOG, source, SimRobot(time_scale=0)), "light on and pick up the banana")
+    assert run.ok and run.answer.startswith("The kitchen lights are on, I went to the kitchen and I picked up")
 
 
 def test_a_replan_that_fixes_the_failure_ends_ok():

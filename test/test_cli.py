@@ -27,9 +27,36 @@ def write(tmp_path: Path, text: str, name: str = "plan.txt") -> str:
 def test_examples_check_and_run(example, capsys):
     assert check_main([str(EXAMPLES / example)]) == 0
     assert "OK:" in capsys.readouterr().out
-    assert run_main(["--plan", str(EXAMPLES / example), "--time-scale", "0"]) == 0
+    assert run_main(["--plan", str(EXAMPLES / example), "--time-scale", "0", "--yes"]) == 0
     out = capsys.readouterr().out
     assert "succeeded" in out and "done:" in out
+
+
+def test_a_risky_call_without_a_yes_does_not_run(capsys):
+    """find_and_fetch ends with hand_over, which the reference policy confirms:
+    no terminal to ask on (pytest's stdin) is a no; --policy of a permissive file runs it."""
+    assert run_main(["--plan", str(EXAMPLES / "find_and_fetch.json"), "--time-scale", "0"]) == 1
+    out = capsys.readouterr().out
+    assert "Shall I hand over (person=alice)?" in out and "no (no terminal to ask on" in out
+    assert "6. hand_over      cancelled not confirmed: the answer was no" in out
+
+
+def test_a_policy_file_can_allow_all_and_ask_nothing(tmp_path, capsys):
+    (tmp_path / "policy.yaml").write_text("allowed_skills: all\n")
+    assert run_main(["--plan", str(EXAMPLES / "find_and_fetch.json"), "--time-scale", "0",
+                     "--policy", str(tmp_path / "policy.yaml")]) == 0
+    (tmp_path / "policy.yaml").write_text("allowed_skills: [say]\n")
+    assert run_main(["--plan", str(EXAMPLES / "find_and_fetch.json"), "--time-scale", "0",
+                     "--policy", str(tmp_path / "policy.yaml")]) == 1
+    assert "unknown skill 'find_object'" in capsys.readouterr().err
+    (tmp_path / "policy.yaml").write_text("allowed_skills: [sing]\n")
+    assert run_main(["--plan", str(EXAMPLES / "find_and_fetch.json"), "--policy", str(tmp_path / "policy.yaml")]) == 2
+    assert "'sing' is not a catalog skill" in capsys.readouterr().err
+
+
+def test_stop_yes_and_no_are_not_planned(capsys):
+    assert run_main(["stop"]) == 0
+    assert "There is nothing to stop." in capsys.readouterr().out
 
 
 def test_check_reports_every_problem_and_exits_1(tmp_path, capsys):

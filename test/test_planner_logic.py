@@ -30,7 +30,7 @@ class ScriptedLLM:
     def token_ids(self, text):
         return [len(text)]
 
-    def complete(self, prompt, grammar=None, max_tokens=400, stop=None, bias=None, bias_after="") -> Completion:
+    def complete(self, prompt, grammar=None, max_tokens=400, stop=None, bias=None, bias_after="", should_stop=None) -> Completion:
         self.prompts.append(prompt)
         self.grammars.append(grammar)
         self.biases.append(bias)
@@ -69,11 +69,23 @@ def test_a_valid_plan_is_checked_and_defaults_filled():
 
 
 def test_an_invalid_plan_gets_one_repair_that_shows_the_problems():
+    llm = ScriptedLLM('1. drive(distance_m=3, speed_mps=3)\n2. join()\n', '1. drive(distance_m=3)\n2. join()\n')
+    result = planner(llm, "drive").plan("drive forward three metres")
+    assert not result.declined and result.attempts == 2
+    assert result.plan.tasks[0].args == {"distance_m": 3, "speed_mps": 0.3}
+    assert "above the maximum 1" in llm.prompts[1] and "Write a corrected plan" in llm.prompts[1]
+
+
+def test_a_repair_that_clips_the_number_said_is_declined_with_the_limit():
     llm = ScriptedLLM('1. drive(distance_m=9)\n2. join()\n', '1. drive(distance_m=5)\n2. join()\n')
     result = planner(llm, "drive").plan("drive forward nine metres")
-    assert not result.declined and result.attempts == 2
-    assert result.plan.tasks[0].args == {"distance_m": 5, "speed_mps": 0.3}
-    assert "above the maximum 5" in llm.prompts[1] and "Write a corrected plan" in llm.prompts[1]
+    assert result.declined and result.attempts == 2
+    assert result.reason == "I cannot do that: 9 is beyond what drive allows for distance_m (-5 to 5)."
+    llm = ScriptedLLM('1. rotate(angle_deg=-360)\n2. join()\n')
+    result = planner(llm, "rotate").plan("turn right 1000 degrees")
+    assert result.declined and "1000 is beyond what rotate allows for angle_deg (-360 to 360)" in result.reason
+    llm = ScriptedLLM('1. rotate(angle_deg=360)\n2. join()\n')
+    assert not planner(llm, "rotate").plan("turn around 360 degrees").declined  # at the bound, as said
 
 
 def test_two_invalid_plans_decline_with_the_error_and_run_nothing():

@@ -3,22 +3,37 @@
 Topics (relative to the node, ``/agent_node/...`` by default):
 
 - ``~/command`` (std_msgs/String, in): what the robot should do, in plain language;
+  "stop", "halt", "cancel" (:mod:`agent_node.control_words`) never reach the
+  planner: they cancel every goal in flight, the plan being written and the
+  queue at once; "yes" / "no" answer the open question of the safety policy;
+- ``~/audio`` (std_msgs/Int16MultiArray, in): a stream of 16 kHz mono chunks,
+  cut into utterances by voice activity detection;
+- ``~/utterance`` (std_msgs/Int16MultiArray, in): one whole utterance per
+  message (16 kHz mono), e.g. from a push-to-talk button;
+- ``~/transcript`` (std_msgs/String, JSON): what was heard, before anything is
+  planned: ``{"text", "confidence", "status", "detail", "duration_s",
+  "speech_s"}``; a transcript with status ``ok`` (or a stop, yes or no) goes on
+  as a command, any other gets an answer asking to say it again;
 - ``~/plan`` (std_msgs/String, JSON): ``{"run", "command", "attempt", "tasks"}``
   for each plan before it runs (attempt 2.. are replans);
 - ``~/events`` (std_msgs/String, JSON): every task event of the executor
   (started, feedback with progress, succeeded, failed, skipped, cancelled)
   with the run number;
 - ``~/answer`` (std_msgs/String): the sentence for the person, also for bad
-  input ("I cannot do that: the command is empty.");
+  input ("I cannot do that: the command is empty."), and the questions of the
+  policy ("Shall I drive (distance_m=2, ...)? ... Say yes or no.");
 - ``~/status`` (std_msgs/String, JSON, latched): ``{"state": starting | idle |
-  planning | running, "run", "command", "queued"}``;
+  planning | running | asking, "run", "command", "queued"}``;
 - ``~/cancel`` (std_srvs/Trigger): stop the command being handled and drop the queued ones.
 
 A command that arrives while another runs is queued, or preempts it
-(``busy_policy``). Plans come from the model (loaded once at start) or, with
+(``busy_policy``); a full queue refuses it with an answer, never silently. The
+safety policy (``policy``) names the skills plans may use and the calls that
+need a yes; no answer within its timeout is a no. Plans come from the model (loaded once at start) or, with
 ``plans_file`` set, from recorded plans. Skills are carried out per the
 bindings file (default: the simulated robot's). Each handled command is one
-JSON line in the audit log. Parameters: see :data:`PARAMETERS` or
+JSON line in the audit log; a command the node was handling when it died is
+logged and answered as interrupted at the next start. Parameters: see :data:`PARAMETERS` or
 ``config/agent_params.yaml``.
 """
 
@@ -32,15 +47,18 @@ import sys
 import time
 from typing import Any
 
+import numpy as np
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile
-from std_msgs.msg import String
+from std_msgs.msg import Int16MultiArray, String
 from std_srvs.srv import Trigger
 
 from agent_node.agent import Agent, command_problem
 from agent_node.audit import AuditLog
 from agent_node.catalog import load_catalog
 from agent_node.config_files import ConfigFileError
+from agent_node.control_words import control_word
+from agent_node.policy import Policy, load_policy
 from agent_node.events import TaskEvent
 from agent_node.executor import DEFAULT_TIMEOUT_S
 from agent_node.model_files import ModelFileError
@@ -74,7 +92,15 @@ PARAMETERS = [
          choices=("queue", "preempt")),
     Spec("queue_size", 10, "commands that may wait; more are refused with an answer", minimum=1),
     Spec("audit_log", DEFAULT_AUDIT_LOG, "audit log, JSON lines, one per command ('' = none)"),
+    Spec("policy", "", "safety policy YAML ('' = config/home_robot_policy.yaml with the reference catalog,"
+                       " none with another catalog)"),
+    Spec("speech", True, "listen on ~/audio and ~/utterance (loads Whisper and the voice activity detector)"),
+    Spec("whisper_model", "", "Whisper ggml model: speech registry name or path ('' = the default, tiny.en)"),
+    Spec("speech_names", [""], "names that bias recognition: people, objects ('Alice', 'the red cup')"),
+    Spec("max_utterance_s", 15.0, "longer speech on ~/audio is cut there and not acted on", minimum=1.0),
 ]
+#: Utterances waiting for the transcriber; more are answered "say it again".
+SPEECH_QUEUE = 4
 
 
 class StartupError(RuntimeError):
@@ -119,7 +145,9 @@ class AgentNode:
                 timeouts[skill] = seconds
                 if skill in self.bindings.skills:
                     self.bindings.skills[skill].timeout_s = seconds
+            self.policy = self._policy(p)
             self.source = self._plan_source(p)
+            self.transcriber, self.cutter = self._speech(p) if p["speech"] else (None, None)
         except (ParameterError, ConfigFileError, ModelFileError) as e:
             raise StartupError(str(e)) from None
         if self.bindings.unbound:
@@ -128,7 +156,8 @@ class AgentNode:
         self.runner = RosSkillRunner(node, self.bindings)
         self.runner.prepare()
         self.agent = Agent(self.catalog, self.source, self.runner, timeout_s=p["timeout_s"], timeouts=timeouts,
-                           max_replans=p["max_replans"], on_event=self._on_event, on_plan=self._on_plan)
+                           max_replans=p["max_replans"], on_event=self._on_event, on_plan=self._on_plan,
+                           policy=self.policy, on_question=self._on_question)
         self.audit = AuditLog(p["audit_log"] or None)
         self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize=p["queue_size"])
         self._ids = itertools.count(1)
@@ -138,12 +167,53 @@ class AgentNode:
         self._plan_pub = node.create_publisher(String, "~/plan", QoSProfile(depth=10))
         self._events_pub = node.create_publisher(String, "~/events", QoSProfile(depth=100))
         self._answer_pub = node.create_publisher(String, "~/answer", QoSProfile(depth=10))
+        self._transcript_pub = node.create_publisher(String, "~/transcript", QoSProfile(depth=10))
+        self.speech_queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=SPEECH_QUEUE)
         node.create_subscription(String, "~/command", self._command_callback, QoSProfile(depth=10))
+        if self.transcriber is not None:
+            node.create_subscription(Int16MultiArray, "~/audio", self._audio_callback, QoSProfile(depth=100))
+            node.create_subscription(Int16MultiArray, "~/utterance", self._utterance_callback, QoSProfile(depth=10))
         node.create_service(Trigger, "~/cancel", self._cancel_callback)
+        self._interrupted = ""
+        self._report_interrupted()
         self._set_status(state="idle")
-        log.info("ready: catalog %d skills, bindings %s, plans from %s, busy policy %s",
-                 len(self.catalog.skills), self.bindings.source,
-                 p["plans_file"] or "the model", p["busy_policy"])
+        log.info("ready: catalog %d skills, bindings %s, plans from %s, busy policy %s, policy %s, speech %s",
+                 len(self.catalog.skills), self.bindings.source, p["plans_file"] or "the model",
+                 p["busy_policy"], self.policy.source, "on" if self.transcriber is not None else "off")
+
+    def _policy(self, p: dict[str, Any]) -> Policy:
+        if not p["policy"] and p["catalog"]:
+            log.warning("no safety policy for catalog %s: every skill allowed, nothing confirmed"
+                        " (set the 'policy' parameter)", p["catalog"])
+            return Policy.permissive()
+        return load_policy(p["policy"] or None, self.catalog)
+
+    def _speech(self, p: dict[str, Any]) -> tuple[Any, Any]:
+        from agent_node.speech import Transcriber, UtteranceCutter
+
+        log.info("loading the speech models (once)...")
+        names = [n for n in p["speech_names"] if n.strip()]
+        transcriber = Transcriber.load(self.catalog, names=names, model=p["whisper_model"] or None,
+                                       threads=p["threads"])
+        return transcriber, UtteranceCutter(max_utterance_s=p["max_utterance_s"])
+
+    def _report_interrupted(self) -> None:
+        """A command the previous process died handling: logged now, answered once someone listens."""
+        record = self.audit.recover()
+        if record is not None:
+            log.warning("the previous run stopped while handling %r", record.get("command"))
+            self._interrupted = (f"I was restarted while doing \"{str(record.get('command'))[:80]}\"; it did not"
+                                 " finish. Please check the robot and ask again.")
+
+    async def _announce_interrupted(self, wait_s: float = 5.0) -> None:
+        if not self._interrupted:
+            return
+        deadline = time.monotonic() + wait_s
+        while self._answer_pub.get_subscription_count() == 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # matching settles a moment after the graph shows the reader
+        self._publish(self._answer_pub, self._interrupted)
+        self._interrupted = ""
 
     def _plan_source(self, p: dict[str, Any]) -> Any:
         if p["plans_file"]:
@@ -153,7 +223,9 @@ class AgentNode:
         from agent_node.planner import Planner
 
         log.info("loading the planner model (once)...")
-        planner = Planner.load(self.catalog, p["model"] or None, p["threads"], toolrag_dir=p["toolrag_model"] or None)
+        allowed = None if self.policy.allowed_skills == "all" else self.policy.allowed_skills
+        planner = Planner.load(self.catalog, p["model"] or None, p["threads"], toolrag_dir=p["toolrag_model"] or None,
+                               allowed=allowed)
         if p["toolrag_threshold"] >= 0 and planner.toolrag is not None:
             planner.toolrag.threshold = p["toolrag_threshold"]
         return planner
@@ -178,6 +250,8 @@ class AgentNode:
         data = {"run": self._run_id, **ev.model_dump()}
         self._events.append(data)
         self._publish(self._events_pub, data)
+        if ev.kind not in ("feedback", "confirm"):
+            self._journal()
 
     def _on_plan(self, plan: Plan, attempt: int) -> None:
         data = {"run": self._run_id, "command": self._status.get("command"), "attempt": attempt,
@@ -185,6 +259,16 @@ class AgentNode:
         self._plans.append(data)
         self._publish(self._plan_pub, data)
         self._set_status(state="running")
+        self._journal()
+
+    def _on_question(self, question: str) -> None:
+        self._set_status(state="asking")
+        self._publish(self._answer_pub, question)
+
+    def _journal(self) -> None:
+        """What the command in flight has done so far (read back after a crash)."""
+        self.audit.begin({"run": self._run_id, "command": self._status.get("command"),
+                          "plans": self._plans, "events": self._events})
 
     def _answer(self, run_id: int, command: str, answer: str, record: dict[str, Any]) -> None:
         self.audit.write({"run": run_id, "command": command, **record, "answer": answer})
@@ -196,6 +280,10 @@ class AgentNode:
 
     def _on_command(self, text: Any) -> None:
         run_id = next(self._ids)
+        control = control_word(text)
+        if control is not None:
+            self._on_control(run_id, text, control)
+            return
         problem = command_problem(text)
         if problem:  # bad input is answered at once and never disturbs a running command
             self._answer(run_id, str(text)[:1000], f"I cannot do that: {problem}.",
@@ -212,6 +300,31 @@ class AgentNode:
             return
         self._set_status()
 
+    def _on_control(self, run_id: int, text: str, control: str) -> None:
+        """Stop, yes and no: handled at once, in any state, never planned."""
+        if control == "stop":
+            running, message = self._stop_all("stopped before it started")
+            answer = "Stopping." if running else ("There was nothing to stop." if not message else f"I {message}.")
+        elif self.agent.confirm(control == "yes"):
+            self._set_status(state="running")
+            answer = "Going ahead." if control == "yes" else "I will not do that."
+        else:
+            answer = "There is no question to answer."
+        self._answer(run_id, text, answer, {"ok": True, "control": control, "plans": [], "events": []})
+
+    def _stop_all(self, why: str) -> tuple[bool, str]:
+        """Cancel the command being handled and drop the queued ones:
+        (a command was running, what was done in words; "" when nothing)."""
+        dropped = self._drop_queued(why)
+        running = self.agent.cancel()
+        parts = []
+        if running:
+            parts.append(f"cancelling run {self._run_id} ({self._status.get('command')!r})")
+        if dropped:
+            parts.append(f"dropped {dropped} queued command{'s' * (dropped != 1)}")
+        self._set_status()
+        return running, "; ".join(parts)
+
     def _drop_queued(self, why: str) -> int:
         dropped = 0
         while not self.queue.empty():
@@ -223,10 +336,12 @@ class AgentNode:
 
     async def serve(self) -> None:
         """Handle queued commands one at a time, forever."""
+        await self._announce_interrupted()
         while True:
             run_id, text = await self.queue.get()
             self._run_id, self._events, self._plans = run_id, [], []
             self._set_status(state="planning", run=run_id, command=text)
+            self._journal()
             t0 = time.monotonic()
             try:
                 run = await self.agent.handle(text)
@@ -237,6 +352,7 @@ class AgentNode:
                 log.exception("command %d failed", run_id)
                 self._answer(run_id, text, f"I cannot do that: internal error: {e}.", {"ok": False, "error": str(e)})
             finally:
+                self.audit.finish()
                 self._run_id = None
                 self._set_status(state="idle", run=None, command=None)
 
@@ -250,17 +366,44 @@ class AgentNode:
         return response
 
     async def cancel(self) -> tuple[bool, str]:
-        dropped = self._drop_queued("cancelled before it started")
-        running = self.agent.cancel()
-        if not running and not dropped:
-            return False, "nothing to cancel"
-        parts = []
-        if running:
-            parts.append(f"cancelling run {self._run_id} ({self._status.get('command')!r})")
-        if dropped:
-            parts.append(f"dropped {dropped} queued command{'s' * (dropped != 1)}")
-        self._set_status()
-        return True, "; ".join(parts)
+        _, message = self._stop_all("cancelled before it started")
+        return (True, message) if message else (False, "nothing to cancel")
+
+    # -- speech ------------------------------------------------------------------------
+    def _audio_callback(self, msg: Int16MultiArray) -> None:  # rclpy's thread
+        to_loop(self.loop, self._on_audio, np.array(msg.data, dtype=np.int16))
+
+    def _utterance_callback(self, msg: Int16MultiArray) -> None:  # rclpy's thread
+        to_loop(self.loop, self._hear, "samples", np.array(msg.data, dtype=np.int16))
+
+    def _on_audio(self, chunk: np.ndarray) -> None:
+        for utterance in self.cutter.feed(chunk):  # the voice activity detector: about 1 ms per 100 ms chunk
+            self._hear("utterance", utterance)
+
+    def _hear(self, kind: str, item: Any) -> None:
+        try:
+            self.speech_queue.put_nowait((kind, item))
+        except asyncio.QueueFull:
+            self._publish(self._answer_pub, "I am still working out what was said before. Please say it again.")
+
+    async def serve_speech(self) -> None:
+        """Transcribe utterances one at a time, forever; each transcript is published,
+        then acted on as a command or answered with a request to say it again."""
+        while True:
+            kind, item = await self.speech_queue.get()
+            try:
+                hear = self.transcriber.transcribe_utterance if kind == "utterance" else self.transcriber.transcribe
+                transcript = await asyncio.to_thread(hear, item)
+            except Exception as e:  # never lose the node to one utterance
+                log.exception("transcription failed")
+                self._publish(self._answer_pub, f"I could not make out what was said ({type(e).__name__}). "
+                                                "Please say it again.")
+                continue
+            self._publish(self._transcript_pub, transcript.model_dump())
+            if transcript.actionable or control_word(transcript.text) is not None:  # a stop is a stop, if unsure
+                self._on_command(transcript.text)
+            else:
+                self._publish(self._answer_pub, transcript.reply)
 
 
 async def _amain(node: Node) -> int:
@@ -272,11 +415,14 @@ async def _amain(node: Node) -> int:
         print(f"agent_node: cannot start: {e}", file=sys.stderr, flush=True)
         return 2
     spin = SpinThread(node, num_threads=4).start()
-    worker = loop.create_task(app.serve())
+    workers = [loop.create_task(app.serve())]
+    if app.transcriber is not None:
+        workers.append(loop.create_task(app.serve_speech()))
     await until_signalled()
     app.agent.cancel()
-    worker.cancel()
-    await asyncio.gather(worker, return_exceptions=True)
+    for worker in workers:
+        worker.cancel()
+    await asyncio.gather(*workers, return_exceptions=True)
     spin.stop()
     return 0
 

@@ -2,7 +2,9 @@
 
 Service calls and action goals wait ``server_wait_s`` for their server (a robot
 that is down fails the call with a clear error instead of hanging) and
-``timeout_s`` for the answer. Action feedback becomes executor feedback;
+``timeout_s`` for the answer; a server that goes away while a call is in
+flight (the robot crashed) fails the call ``server_wait_s`` after DDS notices
+(the lease duration of the robot's process). Action feedback becomes executor feedback;
 cancelling the call (the executor's cancel) cancels the goal on the robot and
 waits briefly for the robot to confirm. Topic reads take the latest message at
 most ``max_age_s`` old, else wait for the next; a topic is published to once
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 #: How long a cancelled goal waits for the robot to confirm the cancel.
 CANCEL_WAIT_S = 2.0
 _POLL_S = 0.02
+#: How often a call in flight checks that its server is still there.
+_LIVENESS_S = 0.5
 
 
 class _Latest:
@@ -151,7 +155,7 @@ class RosSkillRunner:
         future = client.call_async(request)
         try:
             async with asyncio.timeout(b.timeout_s):
-                return await wait_future(future)
+                return await self._while_served(future, client.service_is_ready, b, f"service {name}")
         except TimeoutError:
             raise SkillFailed(f"timed out after {b.timeout_s:g} s waiting for the answer of {name}") from None
         finally:
@@ -190,7 +194,7 @@ class RosSkillRunner:
             result = handle.get_result_async()
             try:
                 async with asyncio.timeout(b.timeout_s):
-                    outcome = await wait_future(result)
+                    outcome = await self._while_served(result, client.server_is_ready, b, f"action server {name}")
             except TimeoutError:
                 await self._cancel_goal(handle, name, result)
                 raise SkillFailed(f"timed out after {b.timeout_s:g} s waiting for {name} to finish;"
@@ -211,6 +215,25 @@ class RosSkillRunner:
         if outcome.status == GoalStatus.STATUS_CANCELED:
             raise SkillFailed(why or f"the robot cancelled the {b.skill} goal")
         raise SkillFailed(why or f"the robot aborted the {b.skill} goal")
+
+    async def _while_served(self, future: Any, ready: Any, b: SkillBinding, what: str) -> Any:
+        """The rclpy ``future``'s result; SkillFailed once the server has been gone
+        (``ready()`` false) for ``server_wait_s``: a robot that crashed mid-call."""
+        target = asyncio.ensure_future(wait_future(future))
+        gone_since = None
+        try:
+            while True:
+                done, _ = await asyncio.wait({target}, timeout=_LIVENESS_S)
+                if done:
+                    return target.result()
+                if ready():
+                    gone_since = None
+                elif gone_since is None:
+                    gone_since = time.monotonic()
+                elif time.monotonic() - gone_since >= b.server_wait_s:
+                    raise SkillFailed(f"the robot's {what} went away during the call (did it crash?)")
+        finally:
+            target.cancel()
 
     async def _cancel_goal(self, handle: Any, name: str, result: Any | None) -> None:
         """Ask the robot to cancel and wait (at most CANCEL_WAIT_S, shielded from a second
