@@ -38,7 +38,8 @@ simulated calls take milliseconds): a call whose response never reaches it
 then ends as a failure that the outcomes show ("timed out ..."), rather than
 holding the queue for the bindings' timeout (11 minutes for ``wait``). The
 agent log's "Ignoring unexpected goal/result response" warnings (rclpy's action
-client dropping a response, ros2/rclpy#1123) are counted too.
+client dropping a response, ros2/rclpy#1123, which
+``tool_adapters.ros.bridge.LockedActionClient`` prevents) are counted too.
 
 Prints figures; asserts nothing (test/test_soak_bench.py runs it small and does).
 Always stops both nodes, also on Ctrl-C.
@@ -67,7 +68,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "test") not in sys.path:
     sys.path.insert(0, str(REPO / "test"))
 
-from ros_helpers import Nodes, new_domain_id, ros_env  # noqa: E402  (sets the loopback profile first)
+from ros_helpers import Nodes, SpinningNode, new_domain_id, ros_env  # noqa: E402  (sets the loopback profile first)
 
 #: (command, tasks or None when it is not in the file, how its outcome starts), in sending order.
 #: The robot starts at the charging dock; every cycle ends there, charged.
@@ -150,21 +151,15 @@ def mib(kib: int | None) -> str:
     return "    n/a" if kib is None else f"{kib / 1024:7.1f}"
 
 
-class Client:
+class Client(SpinningNode):
     """A small rclpy node in this process: publishes commands, records answers (and when)."""
 
     def __init__(self, domain_id: int, agent: str = "/agent_node"):
-        import rclpy
-        from rclpy.context import Context
-        from rclpy.executors import SingleThreadedExecutor
         from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-        from rclpy.signals import SignalHandlerOptions
         from std_msgs.msg import String
 
-        self._rclpy, self._String = rclpy, String
-        self.context = Context()
-        rclpy.init(context=self.context, domain_id=domain_id, signal_handler_options=SignalHandlerOptions.NO)
-        self.node = rclpy.create_node("soak_client", context=self.context)
+        super().__init__(domain_id, "soak_client")
+        self._String = String
         self.cond = threading.Condition()
         self.answers: list[tuple[float, str]] = []
         self.status: dict[str, Any] = {}
@@ -173,16 +168,7 @@ class Client:
         self.node.create_subscription(String, f"{agent}/answer", self._on_answer, reliable)
         self.node.create_subscription(String, f"{agent}/status", self._on_status, latched)
         self.pub = self.node.create_publisher(String, f"{agent}/command", reliable)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
-
-    def _spin(self) -> None:
-        try:
-            self.executor.spin()
-        except Exception:  # shutting down
-            pass
+        self.start()
 
     def _on_answer(self, msg: Any) -> None:
         with self.cond:
@@ -212,14 +198,6 @@ class Client:
         self.pub.publish(self._String(data=text))
         return t
 
-    def close(self) -> None:
-        try:
-            self.executor.shutdown(timeout_sec=2.0)
-            self.node.destroy_node()
-            self._rclpy.shutdown(context=self.context)
-        except Exception:
-            pass
-        self._thread.join(2.0)
 
 
 def read_audit_lines(path: Path) -> list[dict[str, Any]]:

@@ -107,25 +107,57 @@ def _param_text(value: Any) -> str:
     return str(value)
 
 
-class Probe:
+class SpinningNode:
+    """An rclpy node in this process, on a context and domain of its own, spun by a
+    thread; :meth:`close` ends it."""
+
+    def __init__(self, domain_id: int, name: str):
+        import rclpy
+        from rclpy.context import Context
+        from rclpy.signals import SignalHandlerOptions
+
+        self._rclpy = rclpy
+        self.context = Context()
+        rclpy.init(context=self.context, domain_id=domain_id, signal_handler_options=SignalHandlerOptions.NO)
+        self.node = rclpy.create_node(name, context=self.context)
+
+    def start(self) -> None:
+        """Spin from now on (call once the subscriptions are made)."""
+        from rclpy.executors import SingleThreadedExecutor
+
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._thread.start()
+
+    def _spin(self) -> None:
+        try:
+            self.executor.spin()
+        except Exception:  # shutting down
+            pass
+
+    def close(self) -> None:
+        try:
+            self.executor.shutdown(timeout_sec=2.0)
+            self.node.destroy_node()
+            self._rclpy.shutdown(context=self.context)
+        except Exception:  # already shut down
+            pass
+        self._thread.join(2.0)
+
+
+class Probe(SpinningNode):
     """An rclpy node in the test process, on its own context and domain.
 
     Records every message on the agent's outputs and the robot's ``~/calls``
     (decoded from JSON where they are JSON) with the time it arrived."""
 
     def __init__(self, domain_id: int, agent: str = "/agent_node", robot: str = "/sim_robot"):
-        import rclpy
-        from rclpy.context import Context
-        from rclpy.executors import SingleThreadedExecutor
         from rclpy.qos import DurabilityPolicy, QoSProfile
-        from rclpy.signals import SignalHandlerOptions
         from std_msgs.msg import String
         from std_srvs.srv import Trigger
 
-        self._rclpy = rclpy
-        self.context = Context()
-        rclpy.init(context=self.context, domain_id=domain_id, signal_handler_options=SignalHandlerOptions.NO)
-        self.node = rclpy.create_node(f"probe_{os.getpid()}", context=self.context)
+        super().__init__(domain_id, f"probe_{os.getpid()}")
         self.lock = threading.Lock()
         self.got: dict[str, list[tuple[float, Any]]] = {
             k: [] for k in ("answer", "plan", "events", "status", "calls", "transcript")}
@@ -143,16 +175,7 @@ class Probe:
                            for name in ("audio", "utterance")}
         self.cancel_client = self.node.create_client(Trigger, f"{agent}/cancel")
         self._String, self._Trigger = String, Trigger
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
-
-    def _spin(self) -> None:
-        try:
-            self.executor.spin()
-        except Exception:  # shutting down
-            pass
+        self.start()
 
     def _recorder(self, key: str) -> Callable[[Any], None]:
         def record(msg: Any) -> None:
@@ -218,8 +241,3 @@ class Probe:
         self.wait_for(future.done, timeout, "the answer of ~/cancel")
         return future.result()
 
-    def close(self) -> None:
-        self.executor.shutdown(timeout_sec=2.0)
-        self.node.destroy_node()
-        self._rclpy.shutdown(context=self.context)
-        self._thread.join(2.0)

@@ -7,7 +7,6 @@ of their own on loopback only (test/ros_helpers.py), as the other ROS tests do.
 from __future__ import annotations
 
 import importlib.util
-import time
 
 from ros_helpers import REPO
 
@@ -32,7 +31,6 @@ def test_unique_texts_look_up_the_same_recorded_plan():
 def test_soak_loses_no_command_and_no_result(tmp_path):
     soak = load_soak()
     n = 200
-    t0 = time.monotonic()
     lines: list[str] = []
     f = soak.soak(n, outstanding=8, tmp=tmp_path, stall_s=20.0, log=lines.append)
     soak.report(f, log=lines.append)
@@ -43,16 +41,11 @@ def test_soak_loses_no_command_and_no_result(tmp_path):
     assert f["commands_lost"] == 0, summary
     assert f["results_lost"] == 0, summary
     assert f["audit_lines"] == n and f["runs_increasing"], summary
-    # The simulated house comes back to the same state every cycle: each command ends as expected,
-    # except for a rare call timeout: rclpy 7.1.5's ActionClient may drop a goal or result response
-    # that arrives before it has registered the request (ros2/rclpy#1123; the agent sends goals from
-    # its asyncio thread while a MultiThreadedExecutor spins); the bench counts those separately.
-    unexpected = {k: v for k, v in f["unexpected_outcomes"].items() if "timed out after" not in k}
-    assert unexpected == {}, summary
-    assert sum(f["unexpected_outcomes"].values()) <= 2, summary
+    # The simulated house comes back to the same state every cycle: each command ends as expected
+    # (no call times out: the agent's action clients do not lose responses, see LockedActionClient).
+    assert f["unexpected_outcomes"] == {}, summary
     assert sum(f["outcomes"].values()) == n, summary
     assert f["exit_codes"] == {"robot": 0, "agent": 0}, summary
-    assert time.monotonic() - t0 < 120, summary
 
 
 def test_the_figures_count_a_lost_answer_and_a_lost_audit_line():

@@ -17,6 +17,7 @@ import threading
 from typing import Any, Callable
 
 import rclpy
+from rclpy.action import ActionClient
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 
@@ -54,6 +55,41 @@ class SpinThread:
         except Exception:  # pragma: no cover - shutting down anyway
             log.debug("executor shutdown failed", exc_info=True)
         self._thread.join(timeout)
+
+
+class LockedActionClient(ActionClient):
+    """rclpy's ActionClient without the lost-response race of ros2/rclpy#1123.
+
+    rclpy 7.1 (Jazzy) sends a goal, cancel or result request and only then
+    records it as pending, unlocked: when an executor thread takes the response
+    in between, it is dropped ("Ignoring unexpected goal response") and the
+    caller waits until its timeout; a dropped goal response also leaves the goal
+    running on the robot untracked. The soak bench met it about once in 500
+    action commands. Here a request is sent and recorded under one lock, and a
+    response is looked up only once no request is half-recorded (the fix
+    upstream made in rclpy#1308).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._request_lock = threading.Lock()
+
+    def send_goal_async(self, *args: Any, **kwargs: Any) -> Any:
+        with self._request_lock:
+            return super().send_goal_async(*args, **kwargs)
+
+    def _cancel_goal_async(self, goal_handle: Any) -> Any:
+        with self._request_lock:
+            return super()._cancel_goal_async(goal_handle)
+
+    def _get_result_async(self, goal_handle: Any) -> Any:
+        with self._request_lock:
+            return super()._get_result_async(goal_handle)
+
+    async def execute(self, taken_data: Any) -> None:
+        with self._request_lock:  # a response arrives only after its request was sent, under this lock
+            pass
+        await super().execute(taken_data)
 
 
 def to_loop(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> bool:

@@ -23,7 +23,6 @@ import threading
 import time
 from typing import Any
 
-from rclpy.action import ActionClient
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
@@ -31,7 +30,7 @@ from action_msgs.msg import GoalStatus
 
 from agent_node.skill_runner import FeedbackFn, SkillFailed
 from tool_adapters.ros.bindings import Bindings, SkillBinding
-from tool_adapters.ros.bridge import to_loop, wait_future
+from tool_adapters.ros.bridge import LockedActionClient, to_loop, wait_future
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +117,7 @@ class RosSkillRunner:
                 if b.kind == "service":
                     client = self.node.create_client(b.interface, name, callback_group=self._group)
                 else:
-                    client = ActionClient(self.node, b.interface, name, callback_group=self._group)
+                    client = LockedActionClient(self.node, b.interface, name, callback_group=self._group)
                 self._clients[key] = client
             return client
 
