@@ -88,7 +88,8 @@ def check_main(argv: list[str] | None = None) -> int:
 class ProgressPrinter:
     """Prints executor events as they happen, one line each (feedback throttled)."""
 
-    ICONS = {"confirm": "?", "started": ">", "feedback": ".", "succeeded": "+", "failed": "x", "skipped": "-", "cancelled": "!"}
+    ICONS = {"confirm": "?", "started": ">", "feedback": ".", "succeeded": "+", "failed": "x", "skipped": "-",
+             "cancelled": "!"}
 
     def __init__(self, out=None, time_scale: float = 1.0):
         self.out = out or sys.stdout

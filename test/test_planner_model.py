@@ -16,7 +16,7 @@ from agent_node.catalog import load_catalog
 from agent_node.executor import Executor
 from agent_node.llm import resolve_model
 from agent_node.model_files import ModelFileError
-from agent_node.planner import Planner
+from agent_node.planner import CANCELLED, Planner
 from agent_node.planner_models import PlannerSpec
 from tool_adapters.sim.robot import SimRobot
 
@@ -72,6 +72,23 @@ def test_injections_and_impossible_requests_call_nothing_outside_the_catalog(pla
     # whatever it wrote was checked: out-of-bounds values never survive
     drives = [t for t in result.plan.tasks if t.skill == "drive"]
     assert all(-5 <= t.args["distance_m"] <= 5 and t.args["speed_mps"] <= 1.0 for t in drives)
+
+
+def test_a_cancel_stops_the_model_mid_plan(planner):
+    """should_stop (the agent's cancel flag) ends generation at the next token: no plan, no repair."""
+    tokens = []
+
+    def stop_after_two() -> bool:
+        tokens.append(1)
+        return len(tokens) > 2
+
+    planner.should_stop = stop_after_two
+    try:
+        result = planner.plan("go to the kitchen, pick up the cup and bring it to Alice in the office")
+    finally:
+        planner.should_stop = lambda: False
+    assert result.declined and result.reason == CANCELLED and result.plan.is_empty and result.attempts == 1
+    assert len(tokens) <= 8  # asked once per token (and once more by the planner); a plan is ~50 tokens
 
 
 def test_a_truncated_or_corrupt_model_is_refused_before_loading(tmp_path, monkeypatch):

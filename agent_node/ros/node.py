@@ -12,7 +12,7 @@ Topics (relative to the node, ``/agent_node/...`` by default):
   message (16 kHz mono), e.g. from a push-to-talk button;
 - ``~/transcript`` (std_msgs/String, JSON): what was heard, before anything is
   planned: ``{"text", "confidence", "status", "detail", "duration_s",
-  "speech_s"}``; a transcript with status ``ok`` (or a stop, yes or no) goes on
+  "speech_s"}``; a transcript with status ``ok`` (or any heard "stop") goes on
   as a command, any other gets an answer asking to say it again;
 - ``~/plan`` (std_msgs/String, JSON): ``{"run", "command", "attempt", "tasks"}``
   for each plan before it runs (attempt 2.. are replans);
@@ -29,12 +29,12 @@ Topics (relative to the node, ``/agent_node/...`` by default):
 A command that arrives while another runs is queued, or preempts it
 (``busy_policy``); a full queue refuses it with an answer, never silently. The
 safety policy (``policy``) names the skills plans may use and the calls that
-need a yes; no answer within its timeout is a no. Plans come from the model (loaded once at start) or, with
-``plans_file`` set, from recorded plans. Skills are carried out per the
-bindings file (default: the simulated robot's). Each handled command is one
-JSON line in the audit log; a command the node was handling when it died is
-logged and answered as interrupted at the next start. Parameters: see :data:`PARAMETERS` or
-``config/agent_params.yaml``.
+need a yes; no answer within its timeout is a no. Plans come from the model
+(loaded once at start) or, with ``plans_file`` set, from recorded plans.
+Skills are carried out per the bindings file (default: the simulated robot's).
+Each handled command is one JSON line in the audit log; a command the node was
+handling when it died is logged and answered as interrupted at the next start.
+Parameters: see :data:`PARAMETERS` or ``config/agent_params.yaml``.
 """
 
 from __future__ import annotations
@@ -400,8 +400,8 @@ class AgentNode:
                                                 "Please say it again.")
                 continue
             self._publish(self._transcript_pub, transcript.model_dump())
-            if transcript.actionable or control_word(transcript.text) is not None:  # a stop is a stop, if unsure
-                self._on_command(transcript.text)
+            if transcript.actionable or control_word(transcript.text) == "stop":  # a stop is a stop, even unsure;
+                self._on_command(transcript.text)                                  # an unsure yes is no yes
             else:
                 self._publish(self._answer_pub, transcript.reply)
 
