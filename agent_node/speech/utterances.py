@@ -9,12 +9,11 @@ or when the stream is flushed. Each utterance keeps ``pad_s`` of audio before it
 first and after its last speech frame. Bursts with less than ``min_speech_s`` of
 speech (clicks, a cough) are dropped.
 
-Typical use in a node::
+Typical use in a node (``agent_node.ros.node`` does this for ``~/audio``)::
 
     cutter = UtteranceCutter()                      # its own SileroVad: one per stream
     for utterance in cutter.feed(msg.data):         # AudioError for a malformed chunk
-        publish_utterance(utterance.samples)        # ~/utterance
-        transcript = transcriber.transcribe_utterance(utterance)
+        transcript = transcriber.transcribe_utterance(utterance)   # in a worker thread
 """
 
 from __future__ import annotations
