@@ -252,8 +252,9 @@ def _run_command(args: argparse.Namespace, catalog: Catalog, executor: Executor,
     from agent_node.model_files import ModelFileError
     from agent_node.planner import NO_SKILL, Planner
 
-    if control_word(args.command):
-        print(f"answer: There is nothing to {'stop' if control_word(args.command) == 'stop' else 'confirm'}.")
+    control = control_word(args.command)
+    if control:
+        print(f"answer: There is nothing to {'stop' if control == 'stop' else 'confirm'}.")
         return EXIT_OK
     try:
         planner = Planner.load(catalog, args.model, args.threads)

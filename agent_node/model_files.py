@@ -10,7 +10,7 @@ import hashlib
 import importlib.util
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -107,3 +107,61 @@ def load_registry(path: Path | None = None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise RegistryError(str(path), ["top level must be a mapping"])
     return data
+
+
+class RegisteredModel(BaseModel):
+    """A model file a registry names: where it lives (relative to the package's
+    share directory unless absolute), its size and sha256, and whether it is the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    default: bool = False
+    file: str
+    bytes: int
+    sha256: str
+
+    @property
+    def path(self) -> Path:
+        p = Path(self.file)
+        return p if p.is_absolute() else share_dir() / p
+
+
+Spec = TypeVar("Spec", bound=BaseModel)
+
+
+def registry_section(path: Path, key: str, model: type[Spec]) -> dict[str, Spec]:
+    """The entries under ``key`` of the registry file ``path``, validated as ``model``."""
+    raw = load_registry(path).get(key) or {}
+    try:
+        return {name: model.model_validate(spec) for name, spec in raw.items()}
+    except Exception as e:
+        raise RegistryError(f"models/{path.name}", [f"{key}: {e}"]) from None
+
+
+def default_name(specs: dict[str, Any]) -> str:
+    """The entry marked ``default``, else the first ("" when there is none)."""
+    return next((n for n, s in specs.items() if s.default), next(iter(specs), ""))
+
+
+def pick_spec(specs: dict[str, Spec], name: str | None, what: str, source: str) -> Spec:
+    """``specs[name]`` (the default when ``name`` is None); ModelFileError naming the known ones."""
+    if not specs:
+        raise ModelFileError(f"{source} registers no {what} model")
+    name = name or default_name(specs)
+    if name not in specs:
+        raise ModelFileError(f"no {what} model '{name}' in {source}; known: {sorted(specs)}")
+    return specs[name]
+
+
+def check_magic(path: Path, magic: bytes, kind: str) -> None:
+    """ModelFileError unless ``path`` is a readable file that starts with ``magic``."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(magic))
+    except FileNotFoundError:
+        raise ModelFileError(f"{kind} file {path} is missing") from None
+    except OSError as e:
+        raise ModelFileError(f"cannot read {kind} file {path}: {e.strerror or e}") from None
+    if head != magic:
+        raise ModelFileError(f"{path} is not a {kind} file")

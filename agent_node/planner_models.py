@@ -12,61 +12,32 @@ import os
 import sys
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
-from agent_node.model_files import ModelFileError, PackageFile, RegistryError, is_verified, load_registry
-from agent_node.paths import share_dir
+from agent_node.model_files import (ModelFileError, PackageFile, RegisteredModel, check_magic, default_name,
+                                    is_verified, pick_spec, registry_path, registry_section)
 
 GGUF_MAGIC = b"GGUF"
 
 
-class PlannerSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    description: str = ""
-    default: bool = False
+class PlannerSpec(RegisteredModel):
     chat_format: str = "chatml"
-    file: str
-    bytes: int
-    sha256: str
     parts: list[PackageFile] = []
-
-    @property
-    def path(self) -> Path:
-        p = Path(self.file)
-        return p if p.is_absolute() else share_dir() / p
 
 
 def planner_specs() -> dict[str, PlannerSpec]:
-    raw = load_registry().get("planners") or {}
-    try:
-        return {name: PlannerSpec.model_validate(spec) for name, spec in raw.items()}
-    except Exception as e:
-        raise RegistryError("models/registry.yaml", [f"planners: {e}"]) from None
+    return registry_section(registry_path(), "planners", PlannerSpec)
 
 
 def default_planner() -> str:
-    specs = planner_specs()
-    return next((n for n, s in specs.items() if s.default), next(iter(specs), ""))
+    return default_name(planner_specs())
 
 
 def planner_spec(name: str | None = None) -> PlannerSpec:
-    specs = planner_specs()
-    name = name or default_planner()
-    if name not in specs:
-        raise ModelFileError(f"no planner model '{name}' in models/registry.yaml; known: {sorted(specs)}")
-    return specs[name]
+    return pick_spec(planner_specs(), name, "planner", "models/registry.yaml")
 
 
 def check_gguf(path: Path) -> None:
     """ModelFileError unless ``path`` starts like a GGUF file."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4)
-    except OSError as e:
-        raise ModelFileError(f"cannot read model file {path}: {e.strerror or e}") from None
-    if head != GGUF_MAGIC:
-        raise ModelFileError(f"{path} is not a GGUF model file")
+    check_magic(path, GGUF_MAGIC, "GGUF model")
 
 
 def assemble(name: str | None = None) -> Path:

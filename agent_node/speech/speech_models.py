@@ -18,30 +18,18 @@ from types import ModuleType
 
 from pydantic import BaseModel, ConfigDict
 
-from agent_node.config_files import read_yaml
-from agent_node.model_files import ModelFile, ModelFileError, RegistryError, is_verified, verify_file
+from agent_node.model_files import (ModelFile, ModelFileError, RegisteredModel, RegistryError, check_magic,
+                                    is_verified, pick_spec, registry_section, verify_file)
 from agent_node.paths import share_dir
 
 GGML_MAGIC = b"lmgg"  # 0x67676d6c, little-endian
 CONVERTER = "whisper_ct2_to_ggml.py"
 
 
-class WhisperSpec(BaseModel):
+class WhisperSpec(RegisteredModel):
     """A Whisper model: its ggml ``file`` and the CTranslate2 files it is made from."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    description: str = ""
-    default: bool = False
-    file: str
-    bytes: int
-    sha256: str
     convert_from: list[ModelFile] = []
-
-    @property
-    def path(self) -> Path:
-        p = Path(self.file)
-        return p if p.is_absolute() else share_dir() / p
 
 
 class VadSpec(BaseModel):
@@ -56,54 +44,21 @@ def speech_registry_path() -> Path:
     return share_dir() / "models" / "speech.yaml"
 
 
-def _registry() -> dict:
-    path = speech_registry_path()
-    data = read_yaml(path, RegistryError)
-    if not isinstance(data, dict):
-        raise RegistryError(str(path), ["top level must be a mapping"])
-    return data
-
-
-def _section(key: str, model: type[BaseModel]) -> dict:
-    raw = _registry().get(key) or {}
-    try:
-        return {name: model.model_validate(spec) for name, spec in raw.items()}
-    except Exception as e:
-        raise RegistryError("models/speech.yaml", [f"{key}: {e}"]) from None
-
-
 def whisper_specs() -> dict[str, WhisperSpec]:
-    return _section("whisper", WhisperSpec)
-
-
-def _pick(specs: dict, name: str | None, what: str):
-    if not specs:
-        raise ModelFileError(f"models/speech.yaml registers no {what} model")
-    name = name or next((n for n, s in specs.items() if s.default), next(iter(specs)))
-    if name not in specs:
-        raise ModelFileError(f"no {what} model '{name}' in models/speech.yaml; known: {sorted(specs)}")
-    return specs[name]
+    return registry_section(speech_registry_path(), "whisper", WhisperSpec)
 
 
 def whisper_spec(name: str | None = None) -> WhisperSpec:
-    return _pick(whisper_specs(), name, "whisper")
+    return pick_spec(whisper_specs(), name, "whisper", "models/speech.yaml")
 
 
 def vad_spec(name: str | None = None) -> VadSpec:
-    return _pick(_section("vad", VadSpec), name, "VAD")
+    return pick_spec(registry_section(speech_registry_path(), "vad", VadSpec), name, "VAD", "models/speech.yaml")
 
 
 def check_ggml(path: Path) -> None:
     """ModelFileError unless ``path`` is a readable file that starts like a whisper.cpp ggml model."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4)
-    except FileNotFoundError:
-        raise ModelFileError(f"whisper model file {path} is missing") from None
-    except OSError as e:
-        raise ModelFileError(f"cannot read whisper model file {path}: {e.strerror or e}") from None
-    if head != GGML_MAGIC:
-        raise ModelFileError(f"{path} is not a whisper.cpp ggml model file")
+    check_magic(path, GGML_MAGIC, "whisper.cpp ggml model")
 
 
 def whisper_model_path(model: str | Path | None = None) -> Path:
