@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
+from agent_node.grammar_sampler import GrammarSampler
 from agent_node.model_files import ModelFileError, verify_file
 from agent_node.planner_models import check_gguf, planner_spec, planner_specs
 
@@ -44,14 +47,15 @@ class LLM:
 
     def __init__(self, model: str | Path | None = None, threads: int = 2, n_ctx: int = 4096, seed: int = 0):
         try:
-            from llama_cpp import Llama, LlamaGrammar, LogitsProcessorList, StoppingCriteriaList
+            import llama_cpp
+            from llama_cpp import Llama, LogitsProcessorList, StoppingCriteriaList
         except ImportError:
             raise ModelFileError("llama-cpp-python is not installed; run `make setup`") from None
         self.path = resolve_model(model)
-        self._grammar_cls = LlamaGrammar
+        self._lib = llama_cpp
         self._processors_cls = LogitsProcessorList
         self._stopping_cls = StoppingCriteriaList
-        self._grammar_cache: dict[str, object] = {}
+        self._grammar_cache: dict[str, GrammarSampler] = {}
         try:
             self.llama = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=threads,
                                n_threads_batch=threads, n_batch=512, seed=seed, verbose=False)
@@ -62,22 +66,36 @@ class LLM:
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def _grammar(self, gbnf: str):
+    def _grammar(self, gbnf: str) -> GrammarSampler:
         if gbnf not in self._grammar_cache:
             if len(self._grammar_cache) > 64:
+                for sampler in self._grammar_cache.values():
+                    sampler.close()
                 self._grammar_cache.clear()
-            self._grammar_cache[gbnf] = self._grammar_cls.from_string(gbnf, verbose=False)
-        return self._grammar_cache[gbnf]
+            self._grammar_cache[gbnf] = GrammarSampler(self._lib, self.llama._model.vocab, gbnf, self.llama.n_vocab())
+        sampler = self._grammar_cache[gbnf]
+        sampler.reset()
+        return sampler
 
     def token_ids(self, text: str) -> list[int]:
         return list(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def complete(self, prompt: str, grammar: str | None = None, max_tokens: int = 400,
                  stop: list[str] | None = None, bias: dict[int, float] | None = None,
-                 bias_after: str = "", should_stop: Callable[[], bool] | None = None) -> Completion:
+                 bias_after: str = "", should_stop: Callable[[], bool] | None = None,
+                 prefix: str = "") -> Completion:
         """Greedy completion. ``bias`` is added to those tokens' logits once the
         output contains ``bias_after`` (e.g. favour ending a plan after its first line).
-        ``should_stop`` is asked after every token; True ends the completion there."""
+        ``should_stop`` is asked after every token; True ends the completion there.
+        With a ``grammar``, ``stop`` is not used: the grammar says where the text ends.
+        ``prefix`` is the start of the answer, written for the model (the grammar must
+        allow it); the completion's text includes it."""
+        if grammar:
+            return self._complete_in_grammar(prompt, self._grammar(grammar), max_tokens, bias or {}, bias_after,
+                                             should_stop or (lambda: False), prefix)
+        if prefix:
+            out = self.complete(prompt + prefix, None, max_tokens, stop, bias, bias_after, should_stop)
+            return Completion(prefix + out.text, out.prompt_tokens, out.completion_tokens)
         processors = None
         if bias:
             n_prompt = len(self.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
@@ -90,11 +108,55 @@ class LLM:
             processors = self._processors_cls([add_bias])
         out = self.llama.create_completion(
             prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
-            grammar=self._grammar(grammar) if grammar else None, stop=stop or [], logits_processor=processors,
+            stop=stop or [], logits_processor=processors,
             stopping_criteria=self._stopping_cls([lambda ids, logits: should_stop()]) if should_stop else None)
         usage = out.get("usage", {})
         return Completion(out["choices"][0]["text"], usage.get("prompt_tokens", 0),
                           usage.get("completion_tokens", 0))
+
+
+    def _complete_in_grammar(self, prompt: str, sampler: GrammarSampler, max_tokens: int, bias: dict[int, float],
+                             bias_after: str, should_stop: Callable[[], bool], prefix: str = "") -> Completion:
+        """Greedy decoding one token at a time, each checked by the grammar (see
+        :mod:`agent_node.grammar_sampler`), reusing the KV cache of the prompt's
+        longest prefix already evaluated (the static part)."""
+        llama = self.llama
+        tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        forced = llama.tokenize(prefix.encode("utf-8"), add_bos=False, special=False) if prefix else []
+        for token in forced:
+            if not sampler.allows(token):
+                raise ValueError(f"the grammar does not allow the answer to start with {prefix!r}")
+            sampler.accept(token)
+        tokens += forced
+        if len(tokens) + max_tokens > llama.n_ctx():
+            raise ValueError(f"the prompt ({len(tokens)} tokens) leaves no room to write in a context of "
+                             f"{llama.n_ctx()} tokens")
+        cached = 0
+        for a, b in zip(llama.input_ids[:llama.n_tokens], tokens):
+            if a != b:
+                break
+            cached += 1
+        llama.n_tokens = min(cached, len(tokens) - 1)  # at least one token to evaluate: its logits come next
+        llama.eval(tokens[llama.n_tokens:])
+        vocab, n_vocab = llama._model.vocab, llama.n_vocab()
+        out: list[int] = []
+        text = prefix.encode("utf-8")
+        for _ in range(max_tokens):
+            logits = np.ctypeslib.as_array(self._lib.llama_get_logits_ith(llama._ctx.ctx, -1), shape=(n_vocab,))
+            if bias and bias_after.encode("utf-8") in text:
+                logits = logits.copy()
+                for token, b in bias.items():
+                    logits[token] += b
+            token = sampler.choose(logits)
+            if self._lib.llama_vocab_is_eog(vocab, token):
+                break
+            sampler.accept(token)
+            out.append(token)
+            text += llama.detokenize([token])
+            if should_stop():
+                break
+            llama.eval([token])
+        return Completion(text.decode("utf-8", "ignore"), len(tokens) - len(forced), len(out))
 
 
 def default_threads() -> int:

@@ -21,7 +21,9 @@ from agent_node.example_bank import ExampleBank
 from agent_node.grammar import plan_grammar
 from agent_node.llm import LLM
 from agent_node.number_words import words_to_digits
-from agent_node.plan import Plan, PlanParseError
+from agent_node.phrasebook import load_phrasebook, normalize_text
+from agent_node.plan import Plan, PlanParseError, Task
+from agent_node.plan_meaning import Mismatch, number_unsaid, unsaid, unused_mentions
 from agent_node.plan_text import parse_plan_text
 from agent_node.prompt import dynamic_part, static_part
 from agent_node.said_numbers import clamped
@@ -86,6 +88,7 @@ class Planner:
         # The fixed examples sit in the cached static part: free per command.
         fixed = bank.representative(fixed_examples) if bank is not None and fixed_examples else None
         self.static = static_part(catalog, examples=fixed)
+        self.phrasebook = load_phrasebook(catalog)
 
     @classmethod
     def load(cls, catalog: Catalog, model: str | None = None, threads: int = 2, toolrag_dir: str | None = None,
@@ -122,11 +125,12 @@ class Planner:
             return selected, []
         return selected, self.bank.retrieve(embedding, self.examples)
 
-    def _write(self, dynamic: str, skills: list[str]) -> tuple[str, int]:
+    def _write(self, dynamic: str, skills: list[str], start: str = "") -> tuple[str, int]:
+        """The model's plan text (beginning with ``start``) and the prompt's length in tokens."""
         grammar = plan_grammar(self.catalog, skills, self.max_tasks) if self.use_grammar else None
         out = self.llm.complete(self.static + dynamic, grammar=grammar, max_tokens=self.max_tokens,
                                 stop=None if grammar else ["join()", "<|im_end|>"], bias=self.bias, bias_after="\n",
-                                should_stop=self.should_stop)
+                                should_stop=self.should_stop, prefix=start)
         text = out.text if grammar else _close_plan(out.text)
         return text, out.prompt_tokens
 
@@ -174,6 +178,8 @@ class Planner:
             dynamic = _repair_turn(dynamic, result.text, problems)
         else:
             result.plan = Plan()
+        if result.plan.tasks and command == clean_command(said) and not self.should_stop():
+            result.plan = self._mean_what_was_said(command, result, dynamic, skills)
         if result.plan.tasks:
             result.declined, result.reason = False, ""
             changed = clamped(said, result.plan, self.catalog)
@@ -181,6 +187,69 @@ class Planner:
                 result.declined, result.reason = True, f"I cannot do that: {changed[0]}."
         result.latency_s = time.perf_counter() - t0
         return result
+
+    def _mismatches(self, command: str, plan: Plan) -> list[Mismatch]:
+        """How ``plan`` departs from ``command`` (see :mod:`agent_node.plan_meaning`); a
+        default value the model wrote out is not held against it."""
+        calls = []
+        for task in plan.tasks:
+            params = self.catalog.skill(task.skill).params
+            calls.append(Task(id=task.id, skill=task.skill, args={
+                k: v for k, v in task.args.items() if not (params[k].has_default and v == params[k].default)}))
+        return unsaid(command, calls, self.catalog, self.phrasebook) + \
+            unused_mentions(command, calls, self.catalog, self.phrasebook)
+
+    def _turned_round(self, command: str, plan: Plan, mismatches: list[Mismatch]) -> Plan:
+        """``plan`` with every number whose sign contradicts the command's direction words
+        ("turn right 45 degrees" written as +45) turned round, where the other sign is said."""
+        text = normalize_text(command)
+        tasks = [t.model_copy(deep=True) for t in plan.tasks]
+        for m in mismatches:
+            value = tasks[m.task - 1].args.get(m.param)
+            if m.wrong_sign and isinstance(value, (int, float)) and not number_unsaid(
+                    text, self.phrasebook.spec(m.skill, m.param), -value):
+                tasks[m.task - 1].args[m.param] = -value
+        turned = Plan(tasks=tasks)
+        return turned if check_plan(turned, self.catalog).ok else plan
+
+    def _going_to(self, value: str, plan: Plan) -> str:
+        """``1. skill(param="value")`` for the one skill that only needs a value of
+        ``value``'s enum type (``navigate_to`` for a location), when no call of ``plan``
+        takes that type at all; "" when there is no such skill or the plan does."""
+        kind = next((t for t, values in self.catalog.enums.items() if value in values), None)
+        takes = {(p.items if p.type == "array" else p.type) for t in plan.tasks
+                 for p in self.catalog.skill(t.skill).params.values()}
+        if kind is None or kind in takes:
+            return ""
+        goers = [(s.name, name) for s in self.catalog.skills
+                 if [(name := n) for n, p in s.params.items() if p.required] == [name] and s.params[name].type == kind]
+        return f'1. {goers[0][0]}({goers[0][1]}="{value}")\n' if len(goers) == 1 else ""
+
+    def _mean_what_was_said(self, command: str, result: PlanResult, dynamic: str, skills: list[str]) -> Plan:
+        """A checked plan that departs from the command gets its signs turned round (no
+        model needed); a plan that never goes to the place the command names first is
+        written again, starting there. The new plan is kept only when it passes the
+        checker and departs less from the command."""
+        plan = result.plan
+        mismatches = self._mismatches(command, plan)
+        if any(m.wrong_sign for m in mismatches):
+            plan = self._turned_round(command, plan, mismatches)
+            mismatches = self._mismatches(command, plan)
+        left_out = next((m for m in mismatches if m.value), None)
+        start = self._going_to(left_out.value, plan) if left_out else ""
+        if not start:
+            return plan
+        result.attempts += 1
+        goer = start[3:].split("(")[0]
+        text, _ = self._write(dynamic, skills if goer in skills else [*skills, goer], start)
+        rewritten, _ = self._read(text)
+        if rewritten is None or self.should_stop():
+            return plan
+        rewritten = self._drop_unasked(rewritten, [*result.selected, SkillScore(goer, 1.0)])  # the start is ours
+        if len(self._mismatches(command, rewritten)) < len(mismatches):
+            result.text = text
+            return rewritten
+        return plan
 
     def _drop_unasked(self, plan: Plan, selected: list[SkillScore]) -> Plan:
         """``plan`` without the calls of unlikely skills that no other call needs
@@ -218,9 +287,9 @@ def _close_plan(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _repair_turn(dynamic: str, text: str, problems: list[str]) -> str:
+def _repair_turn(dynamic: str, text: str, problems: list[str], verdict: str = "That plan is invalid") -> str:
     """The same request, with the failed plan and its problems shown."""
     head, _, _ = dynamic.rpartition("<|im_start|>assistant\n")
     shown = "\n".join(f"- {p}" for p in problems[:6])
     return (f"{head}<|im_start|>assistant\nPlan:\n{text.strip()}<|im_end|>\n<|im_start|>user\n"
-            f"That plan is invalid:\n{shown}\nWrite a corrected plan.<|im_end|>\n<|im_start|>assistant\nPlan:\n")
+            f"{verdict}:\n{shown}\nWrite a corrected plan.<|im_end|>\n<|im_start|>assistant\nPlan:\n")

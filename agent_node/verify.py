@@ -9,7 +9,8 @@ whose part before the colon is short and countable:
   simulated house (the reference catalog; the world arranged per the sample's
   setup) or on a :class:`~tool_adapters.scripted.ScriptedRunner` that answers
   each skill with a value of its declared type (any other catalog);
-- :func:`check_meaning`: the command mentions what the plan uses: every enum
+- :func:`check_meaning`: the command mentions what the plan uses (see
+  :mod:`agent_node.plan_meaning`): every enum
   value (in one of its surface forms), name, number (digits or words, the sign
   by direction words) and on/off flag; free text is exempt. An empty plan's
   command must not be a plain robot request (a motion verb with a place).
@@ -27,16 +28,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
-from agent_node.catalog import Catalog, Param
+from agent_node.catalog import Catalog
 from agent_node.checker import check_plan
 from agent_node.executor import Executor
-from agent_node.phrasebook import (
-    FREE_DOMAINS, SIGNS, ParamSpec, Phrasebook, is_reference_catalog, load_phrasebook, mentions,
-    normalize_text, number_forms,
-)
+from agent_node.phrasebook import Phrasebook, is_reference_catalog, load_phrasebook
+from agent_node.plan_meaning import robot_request, unsaid
 from agent_node.plan import Plan
 from agent_node.skill_runner import SkillRunner
-from agent_node.values import normalize_name, whole_ref
 
 if TYPE_CHECKING:
     from agent_node.datagen import Sample, Setup
@@ -164,71 +162,13 @@ def check_execution(sample: Sample, catalog: Catalog, world: World | None = None
 
 
 # -- meaning ---------------------------------------------------------------------------------
-def _said_any(text: str, phrases: list[str]) -> bool:
-    return any(mentions(text, p) for p in phrases)
-
-
-def _number_unsaid(text: str, spec: ParamSpec, value: float) -> str | None:
-    if spec.directional:
-        forms = number_forms(abs(value), signed=False) + spec.special.get(float(abs(value)), [])
-        sign = "negative" if value < 0 else "positive"
-        other = SIGNS[1 - SIGNS.index(sign)]
-        if sign == "negative" or _said_any(text, spec.accepted(other)):
-            if not _said_any(text, spec.accepted(sign)):
-                return f"direction not mentioned: {sign} {value}"
-    else:
-        forms = number_forms(value, signed=True) + spec.special.get(float(value), [])
-    return None if _said_any(text, forms) else f"number not mentioned: {value}"
-
-
-def _value_unsaid(text: str, pb: Phrasebook, catalog: Catalog, skill: str, pname: str, p: Param,
-                  value: Any) -> str | None:
-    """Why ``value`` of parameter ``pname`` is not said in the normalised ``text``, or None."""
-    if whole_ref(value) is not None:
-        return None
-    spec = pb.spec(skill, pname)
-    if p.type == "array":
-        item = Param(type=p.items or "string")
-        return next((why for v in value if (why := _value_unsaid(text, pb, catalog, skill, pname, item, v))), None)
-    if catalog.is_enum(p.type):
-        said = _said_any(text, pb.enum_forms(p.type, value))
-        return None if said else f"{p.type} not mentioned: '{value}'"
-    if p.type in ("number", "integer"):
-        return _number_unsaid(text, spec, value)
-    if p.type == "boolean":
-        return None if _said_any(text, pb.bool_accepted(spec, value)) else f"on/off not mentioned: {value}"
-    if spec.domain in FREE_DOMAINS or not isinstance(value, str) or not value:
-        return None
-    return None if mentions(text, normalize_name(value)) else f"name not mentioned: '{value}'"
-
-
-def _robot_request(text: str, pb: Phrasebook, catalog: Catalog) -> str | None:
-    """Why a command with an empty plan reads as a plain robot request, or None."""
-    verb = next((v for v in pb.lang.motion_verbs if mentions(text, v)), None)
-    if verb is None:
-        return None
-    for type_name, values in catalog.enums.items():
-        for value in values:
-            place = next((f for f in pb.enum_forms(type_name, value) if mentions(text, f)), None)
-            if place:
-                return f"empty plan for a robot request: '{verb}' with '{place}'"
-    return None
-
-
 def check_meaning(sample: Sample, catalog: Catalog, phrasebook: Phrasebook | None = None) -> str | None:
     """None if the command mentions everything the plan uses, else the first thing it does not."""
     pb = phrasebook or load_phrasebook(catalog)
-    text = normalize_text(sample.command)
     if not sample.plan:
-        return _robot_request(text, pb, catalog)
-    for i, call in enumerate(sample.plan, start=1):
-        skill = catalog.skill(call.skill)
-        for pname, value in call.args.items():
-            p = skill.params.get(pname) if skill else None
-            why = p and _value_unsaid(text, pb, catalog, call.skill, pname, p, value)
-            if why:
-                return f"{why} (task {i}, {call.skill}.{pname})"
-    return None
+        return robot_request(sample.command, pb, catalog)
+    first = next(iter(unsaid(sample.command, sample.plan, catalog, pb)), None)
+    return str(first) if first else None
 
 
 # -- all three ----------------------------------------------------------------------------------

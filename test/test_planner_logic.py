@@ -26,15 +26,20 @@ class ScriptedLLM:
         self.prompts: list[str] = []
         self.grammars: list[str | None] = []
         self.biases: list[dict | None] = []
+        self.prefixes: list[str] = []
 
     def token_ids(self, text):
         return [len(text)]
 
-    def complete(self, prompt, grammar=None, max_tokens=400, stop=None, bias=None, bias_after="", should_stop=None) -> Completion:
+    def complete(self, prompt, grammar=None, max_tokens=400, stop=None, bias=None, bias_after="", should_stop=None,
+                 prefix="") -> Completion:
         self.prompts.append(prompt)
         self.grammars.append(grammar)
         self.biases.append(bias)
-        return Completion(self.texts.pop(0), prompt_tokens=len(prompt) // 4, completion_tokens=10)
+        self.prefixes.append(prefix)
+        text = self.texts.pop(0)
+        assert text.startswith(prefix), "a scripted answer must begin with the prefix it was given"
+        return Completion(text, prompt_tokens=len(prompt) // 4, completion_tokens=10)
 
 
 class FixedSelector:
@@ -207,3 +212,44 @@ def test_answer_for_lookups_and_an_empty_run():
     said = answer(run_on_sim('1. get_battery()\n2. check_door(door="front_door")\n3. detect_objects()'))
     assert said == "My battery is at 100%, the front door is closed and I see nothing."
     assert answer(run_on_sim("1. join()")) == "There was nothing to do."
+
+
+# -- plans that depart from what was said ----------------------------------------------
+def test_a_sign_against_the_direction_said_is_turned_round_without_the_model():
+    llm = ScriptedLLM('1. rotate(angle_deg=45)\n2. drive(distance_m=1)\n3. join()\n')
+    result = planner(llm, "rotate", "drive").plan("Turn right 45 degrees, then drive back 1 meter")
+    assert [t.args for t in result.plan.tasks] == [{"angle_deg": -45}, {"distance_m": -1, "speed_mps": 0.3}]
+    assert result.attempts == 1 and len(llm.prompts) == 1
+
+
+def test_a_sign_that_agrees_with_the_words_said_is_left_alone():
+    llm = ScriptedLLM('1. rotate(angle_deg=90)\n2. drive(distance_m=2)\n3. join()\n')
+    result = planner(llm, "rotate", "drive").plan("turn left 90 degrees and drive forward 2 meters")
+    assert [t.args["angle_deg" if t.skill == "rotate" else "distance_m"] for t in result.plan.tasks] == [90, 2]
+
+
+def test_a_plan_that_never_goes_to_the_place_said_is_written_again_starting_there():
+    llm = ScriptedLLM('1. wait(seconds=20)\n2. dock()\n3. join()\n',
+                      '1. navigate_to(location="office")\n2. wait(seconds=20)\n3. dock()\n4. join()\n')
+    result = planner(llm, "wait", "dock").plan("Go to the office, wait 20 seconds, then dock")
+    assert [t.skill for t in result.plan.tasks] == ["navigate_to", "wait", "dock"]
+    assert llm.prefixes == ["", '1. navigate_to(location="office")\n'] and result.attempts == 2
+    assert "navigate_to" in llm.grammars[1]  # offered for the rewrite though ToolRAG had not picked it
+
+
+def test_a_rewrite_that_departs_as_much_is_not_taken():
+    llm = ScriptedLLM('1. take_photo()\n2. join()\n', '1. navigate_to(location="bedroom")\n'
+                      '2. navigate_to(location="garage")\n3. take_photo()\n4. join()\n')  # now the garage is unsaid
+    result = planner(llm, "take_photo", "navigate_to").plan("take a photo in the bedroom")
+    assert [t.skill for t in result.plan.tasks] == ["take_photo"]
+
+
+def test_places_met_by_the_plan_or_by_a_skill_that_goes_there_need_no_rewrite():
+    # set_light uses the kitchen; dock() is how one goes to the charging dock
+    llm = ScriptedLLM('1. set_light(room="kitchen", on=False)\n2. dock()\n3. join()\n')
+    result = planner(llm, "set_light", "dock").plan("turn off the kitchen lights and go to the charging dock")
+    assert len(llm.prompts) == 1 and [t.skill for t in result.plan.tasks] == ["set_light", "dock"]
+    # a plan that already goes somewhere is not given another start
+    llm = ScriptedLLM('1. find_object(object="cup")\n2. navigate_to(location="$1")\n3. join()\n')
+    planner(llm, "find_object", "navigate_to").plan("go to the cup, it is in the kitchen")
+    assert len(llm.prompts) == 1

@@ -114,3 +114,32 @@ def test_a_file_that_is_not_gguf_or_missing_is_refused(tmp_path):
         resolve_model(text)
     with pytest.raises(ModelFileError, match="does not exist"):
         resolve_model(tmp_path / "missing.gguf")
+
+
+@pytest.mark.parametrize("command", ["Where are Bob and Carol?", "Take a photo in the office and text it to Dave"])
+def test_checking_the_favourite_token_first_writes_what_the_full_grammar_match_writes(planner, command):
+    # llama-cpp-python's own sampler matches every vocabulary token against the grammar at every step
+    from llama_cpp import LlamaGrammar
+
+    from agent_node.grammar import plan_grammar
+    from agent_node.prompt import dynamic_part
+
+    prompt = planner.static + dynamic_part(command, ["find_person", "navigate_to", "take_photo", "send_message"])
+    gbnf = plan_grammar(CATALOG, ["find_person", "navigate_to", "take_photo", "send_message"])
+    ours = planner.llm.complete(prompt, grammar=gbnf, max_tokens=120)
+    full = planner.llm.llama.create_completion(prompt, max_tokens=120, temperature=0.0, top_k=1, repeat_penalty=1.0,
+                                               grammar=LlamaGrammar.from_string(gbnf, verbose=False))
+    assert ours.text == full["choices"][0]["text"] and ours.text.endswith("join()\n")
+
+
+def test_an_answer_can_be_started_for_the_model_within_the_grammar(planner):
+    from agent_node.grammar import plan_grammar
+    from agent_node.prompt import dynamic_part
+
+    prompt = planner.static + dynamic_part("take a photo in the office", ["take_photo", "navigate_to"])
+    gbnf = plan_grammar(CATALOG, ["take_photo", "navigate_to"])
+    start = '1. navigate_to(location="office")\n'
+    out = planner.llm.complete(prompt, grammar=gbnf, max_tokens=60, prefix=start)
+    assert out.text.startswith(start + "2. ") and out.text.endswith("join()\n")
+    with pytest.raises(ValueError, match="does not allow"):
+        planner.llm.complete(prompt, grammar=gbnf, max_tokens=60, prefix="1. format_disk()\n")

@@ -1,0 +1,74 @@
+"""Greedy decoding under a GBNF grammar that checks the model's choice first.
+
+llama.cpp's grammar sampler, used as llama-cpp-python chains it, matches every
+one of the vocabulary's tokens (151 646 for Qwen2.5) against the grammar at
+every step: on two cores that tripled the time to write a plan. Greedy decoding
+needs less. :class:`GrammarSampler` asks the grammar about the one token the
+model likes best; only when the grammar refuses it are all tokens matched and
+the best allowed one taken (llama.cpp's own ``common_sampler`` does the same).
+The result is the same token as the full match would give: the best-scored
+token the grammar allows.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+
+
+class GrammarSampler:
+    """One grammar's sampler for one vocabulary; ``reset()`` before each completion."""
+
+    def __init__(self, llama_cpp, vocab, gbnf: str, n_vocab: int, root: str = "root"):
+        self._lib = llama_cpp
+        self._sampler = None
+        self._sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode("utf-8"), root.encode("utf-8"))
+        if not self._sampler:
+            raise ValueError("llama.cpp cannot parse the grammar")
+        self._one = (llama_cpp.llama_token_data * 1)()
+        self._all = (llama_cpp.llama_token_data * n_vocab)()
+        self._all_view = np.ctypeslib.as_array(self._all).view(
+            np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)]))
+        self._ids = np.arange(n_vocab, dtype=np.int32)
+
+    def _apply(self, data, size: int) -> None:
+        array = self._lib.llama_token_data_array(
+            data=ctypes.cast(data, self._lib.llama_token_data_p), size=size, selected=-1, sorted=False)
+        self._lib.llama_sampler_apply(self._sampler, ctypes.byref(array))
+
+    def allows(self, token: int, logit: float = 0.0) -> bool:
+        """Whether the grammar, in its present state, lets ``token`` come next."""
+        self._one[0].id, self._one[0].logit, self._one[0].p = token, logit, 0.0
+        self._apply(self._one, 1)
+        return self._one[0].logit != float("-inf")
+
+    def best_allowed(self, logits: np.ndarray) -> int:
+        """The best-scored token of ``logits`` (one per vocabulary token) the grammar allows."""
+        self._all_view["id"] = self._ids
+        self._all_view["logit"] = logits
+        self._all_view["p"] = 0.0
+        self._apply(self._all, len(self._ids))
+        best = int(np.argmax(self._all_view["logit"]))
+        if self._all_view["logit"][best] == float("-inf"):
+            raise ValueError("the grammar allows no token here")
+        return best
+
+    def choose(self, logits: np.ndarray) -> int:
+        """Greedy choice under the grammar: the model's favourite if allowed, else the best allowed."""
+        token = int(np.argmax(logits))
+        return token if self.allows(token, float(logits[token])) else self.best_allowed(logits)
+
+    def accept(self, token: int) -> None:
+        self._lib.llama_sampler_accept(self._sampler, token)
+
+    def reset(self) -> None:
+        self._lib.llama_sampler_reset(self._sampler)
+
+    def close(self) -> None:
+        if self._sampler:
+            self._lib.llama_sampler_free(self._sampler)
+            self._sampler = None
+
+    def __del__(self) -> None:
+        self.close()

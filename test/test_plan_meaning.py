@@ -1,0 +1,41 @@
+"""What a plan uses that the command does not say, and what the command names that the plan does not use."""
+
+from __future__ import annotations
+
+from agent_node.catalog import load_catalog
+from agent_node.phrasebook import load_phrasebook
+from agent_node.plan import Plan
+from agent_node.plan_meaning import unsaid, unused_mentions
+
+CATALOG = load_catalog()
+PB = load_phrasebook(CATALOG)
+
+
+def mismatches(command, *calls):
+    tasks = Plan.of(*calls).tasks
+    return [str(m) for m in unsaid(command, tasks, CATALOG, PB) + unused_mentions(command, tasks, CATALOG, PB)]
+
+
+def test_a_sign_against_the_direction_words_is_named_with_its_task():
+    assert mismatches("turn right 45 degrees", ("rotate", {"angle_deg": 45})) == [
+        "direction not mentioned: positive 45 (task 1, rotate.angle_deg)"]
+    assert mismatches("turn right 45 degrees", ("rotate", {"angle_deg": -45})) == []
+
+
+def test_a_place_named_but_never_used_is_found_and_the_longer_phrase_is_read_first():
+    found = unused_mentions("take a photo in the bedroom", Plan.of(("take_photo", {})).tasks, CATALOG, PB)
+    assert [(m.value, m.task) for m in found] == [("bedroom", 0)]
+    # "the garage door" names the door, not the garage
+    assert mismatches("is the garage door open?", ("check_door", {"door": "garage_door"})) == []
+    assert mismatches("go to the garage", ("navigate_to", {"location": "garage"})) == []
+
+
+def test_a_place_a_called_skill_goes_to_by_its_description_counts_as_used():
+    assert mismatches("go back to the charging dock", ("dock", {})) == []
+    assert [m.value for m in unused_mentions("wait in the kitchen", Plan.of(("wait", {"seconds": 5})).tasks,
+                                             CATALOG, PB)] == ["kitchen"]
+
+
+def test_results_cited_and_free_text_are_never_unsaid():
+    assert mismatches("find Bob and tell him hi", ("find_person", {"person": "bob"}),
+                      ("navigate_to", {"location": "$1"}), ("say", {"text": "Hello there"})) == []
