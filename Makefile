@@ -14,7 +14,8 @@ ROS_INTERFACES := $(wildcard home_robot_interfaces/*.txt home_robot_interfaces/*
 setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-models.txt requirements-llm.txt models/registry.yaml setup.py setup.cfg package.xml \
-		requirements-ros.txt $(ROS_INTERFACES) requirements-speech.txt models/speech.yaml models/whisper_ct2_to_ggml.py
+		requirements-ros.txt $(ROS_INTERFACES) requirements-speech.txt models/speech.yaml models/whisper_ct2_to_ggml.py \
+		scripts/build_pywhispercpp.sh scripts/patches/whisper.cpp-prompt-logits.patch
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@# pip >= 25 installs -e as PEP 660 (console scripts in .venv/bin); older pip runs
 	@# `setup.py develop`, which follows setup.cfg's ROS layout (lib/agent_node) instead.
@@ -26,6 +27,7 @@ $(STAMP): requirements.txt requirements-models.txt requirements-llm.txt models/r
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(BIN)/python -m agent_node.planner_models assemble
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-speech.txt
+	bash scripts/build_pywhispercpp.sh $(VENV)
 	$(BIN)/python -m agent_node.speech.speech_models prepare
 	@# espeak-ng (Debian) speaks the speech tests' commands; as root, else with sudo when there is one
 	@command -v espeak-ng >/dev/null || { S=$$([ "$$(id -u)" = 0 ] || command -v sudo); \

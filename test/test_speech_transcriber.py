@@ -222,3 +222,15 @@ def test_agent_run_audio_asks_again_or_refuses_without_planning(tmp_path, capsys
     with pytest.raises(SystemExit):
         run_main(["--audio", str(quiet), "go to the kitchen"])
     assert read_wav(quiet).size == 2 * SAMPLE_RATE
+
+
+@pytest.mark.parametrize("order", [("_pywhispercpp", "llama_cpp"), ("llama_cpp", "_pywhispercpp")])
+def test_whisper_cpp_and_llama_cpp_load_in_one_process_in_either_order(order):
+    # the node hears and plans in one process; each binding carries its own ggml, and a
+    # shared libggml of one loaded first must not stand in for the other's
+    import subprocess
+    import sys
+
+    pytest.importorskip("llama_cpp")
+    done = subprocess.run([sys.executable, "-c", f"import {order[0]}, {order[1]}"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]
