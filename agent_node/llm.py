@@ -114,7 +114,6 @@ class LLM:
         return Completion(out["choices"][0]["text"], usage.get("prompt_tokens", 0),
                           usage.get("completion_tokens", 0))
 
-
     def _complete_in_grammar(self, prompt: str, sampler: GrammarSampler, max_tokens: int, bias: dict[int, float],
                              bias_after: str, should_stop: Callable[[], bool], prefix: str = "") -> Completion:
         """Greedy decoding one token at a time, each checked by the grammar (see

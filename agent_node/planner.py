@@ -221,9 +221,12 @@ class Planner:
                  for p in self.catalog.skill(t.skill).params.values()}
         if kind is None or kind in takes:
             return ""
-        goers = [(s.name, name) for s in self.catalog.skills
-                 if [(name := n) for n, p in s.params.items() if p.required] == [name] and s.params[name].type == kind]
-        return f'1. {goers[0][0]}({goers[0][1]}="{value}")\n' if len(goers) == 1 else ""
+        goers = []
+        for skill in self.catalog.skills:
+            required = [name for name, p in skill.params.items() if p.required]
+            if len(required) == 1 and skill.params[required[0]].type == kind:
+                goers.append(f'1. {skill.name}({required[0]}="{value}")\n')
+        return goers[0] if len(goers) == 1 else ""
 
     def _mean_what_was_said(self, command: str, result: PlanResult, dynamic: str, skills: list[str]) -> Plan:
         """A checked plan that departs from the command gets its signs turned round (no
@@ -287,9 +290,9 @@ def _close_plan(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _repair_turn(dynamic: str, text: str, problems: list[str], verdict: str = "That plan is invalid") -> str:
+def _repair_turn(dynamic: str, text: str, problems: list[str]) -> str:
     """The same request, with the failed plan and its problems shown."""
     head, _, _ = dynamic.rpartition("<|im_start|>assistant\n")
     shown = "\n".join(f"- {p}" for p in problems[:6])
     return (f"{head}<|im_start|>assistant\nPlan:\n{text.strip()}<|im_end|>\n<|im_start|>user\n"
-            f"{verdict}:\n{shown}\nWrite a corrected plan.<|im_end|>\n<|im_start|>assistant\nPlan:\n")
+            f"That plan is invalid:\n{shown}\nWrite a corrected plan.<|im_end|>\n<|im_start|>assistant\nPlan:\n")
