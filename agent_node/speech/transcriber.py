@@ -181,9 +181,11 @@ class Transcriber:
         return cls(model, prompt=prompt, threads=threads, vad=vad, **options)
 
     def _load_whisper(self):
-        # pywhispercpp's whisper.cpp runs on its own OpenMP runtime, whose threads spin while
-        # they wait; on a robot's few shared cores (planner, ROS) that made transcription
-        # three times slower. Passive waiting is read once, when that runtime starts.
+        # whisper.cpp's OpenMP threads spin while they wait; on a robot's few shared cores
+        # (planner, ROS) that made transcription three times slower. The runtime reads its
+        # wait policy once, when it starts: llama.cpp shares it (the system's libgomp), so
+        # where the planner loads first (the node) its default applies, a short spin then
+        # sleep (passive for the planner too cost it a fifth of its speed).
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import _pywhispercpp as pw
