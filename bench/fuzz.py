@@ -60,14 +60,13 @@ for _path in (Path(__file__).resolve().parents[1], Path(__file__).resolve().pare
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from agent_node.catalog import Catalog, Param, Skill, load_catalog  # noqa: E402
+from agent_node.catalog import Param, Skill, load_catalog  # noqa: E402
 from agent_node.checker import PlanCheckError, check_plan  # noqa: E402
 from agent_node.events import TaskEvent  # noqa: E402
 from agent_node.executor import Executor  # noqa: E402
 from agent_node.plan import Plan, PlanParseError  # noqa: E402
 from agent_node.plan_io import read_plan  # noqa: E402
 from agent_node.plan_text import parse_plan_text  # noqa: E402
-from agent_node.skill_runner import FeedbackFn, SkillFailed  # noqa: E402
 from tool_adapters.sim import SimRobot, World, load_world  # noqa: E402
 
 from call_guard import GuardedRunner, call_problems, scalar_problem, short  # noqa: E402
@@ -740,14 +739,21 @@ def gen_text_random(rng: random.Random) -> tuple[str, str]:
     return text, note
 
 
-def gen_text_mutated(rng: random.Random) -> tuple[str, str]:
+def mutated_plan(rng: random.Random, chance: float, rounds: list[int]) -> tuple[list, list[str], float]:
+    """A valid plan, mutated a random number of ``rounds`` with probability ``chance``;
+    the mutations' notes and the draw ``r`` that decided (callers reuse it)."""
     calls = valid_plan(rng)
     notes = []
     r = rng.random()
-    if r < 0.75:
-        for _ in range(rng.choice([1, 1, 1, 2, 3])):
+    if r < chance:
+        for _ in range(rng.choice(rounds)):
             calls, m = mutate_plan(calls, rng)
             notes.append(m)
+    return calls, notes, r
+
+
+def gen_text_mutated(rng: random.Random) -> tuple[str, str]:
+    calls, notes, r = mutated_plan(rng, 0.75, [1, 1, 1, 2, 3])
     text = write_text(calls, rng)
     if r >= 0.5:
         for _ in range(rng.choice([1, 1, 2])):
@@ -769,13 +775,7 @@ def gen_json_random(rng: random.Random) -> tuple[str, str]:
 
 
 def gen_json_mutated(rng: random.Random) -> tuple[str, str]:
-    calls = valid_plan(rng)
-    notes = []
-    r = rng.random()
-    if r < 0.7:
-        for _ in range(rng.choice([1, 1, 2])):
-            calls, m = mutate_plan(calls, rng)
-            notes.append(m)
+    calls, notes, r = mutated_plan(rng, 0.7, [1, 1, 2])
     data: Any = Pairs([("tasks", task_data(calls))])
     if rng.random() < 0.3:
         data, m = mutate_json_data(task_data(calls), rng)
