@@ -135,6 +135,7 @@ def same_plans(catalog, transcripts: list[Transcript], threads: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--model", default=None, help="a registry name (models/speech.yaml) or a ggml .bin path")
     ap.add_argument("--no-plans", action="store_true", help="skip the same-plan comparison (planner)")
     ap.add_argument("--full-window", action="store_true", help="also run with the full 30 s encoder window")
     args = ap.parse_args()
@@ -142,7 +143,7 @@ def main() -> None:
     names = [p.capitalize() for p in world.people] + [f"the {o}" for o in world.objects]
     audio = [speak(c) for c in COMMANDS]
     t0 = time.perf_counter()
-    transcriber = Transcriber.load(catalog, threads=args.threads, use_prompt=False)
+    transcriber = Transcriber.load(catalog, model=args.model, threads=args.threads, use_prompt=False)
     print(f"Whisper tiny.en + Silero VAD loaded in {time.perf_counter() - t0:.2f} s; {args.threads} threads\n")
     transcriber.transcribe(audio[0])  # warm-up
     print("without the catalog prompt:")

@@ -10,6 +10,9 @@
 # run (or `make setup` after an unrelated change) takes no time. CPU flags as for
 # llama-cpp-python (DEVELOPERS.md); CMAKE_ARGS adds more. OpenMP stays on: ggml's own
 # thread pool spins, and beside a busy planner transcription ran seven times slower.
+# LLAMAFILE (on in llama.cpp's build, off by default in whisper.cpp's) gives ggml the
+# tinyBLAS matrix kernels: the float16 encoder runs 1.4 times as fast (0.47 -> 0.33 s
+# per command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=$(cd "${1:-.venv}" && pwd)
@@ -32,7 +35,7 @@ patch -s -p1 -d "$SRC/whisper.cpp" < "$PATCH"
 # whisper.cpp and its ggml are linked into the binding itself: llama-cpp-python brings
 # its own, other libggml*.so, and a shared libggml-base.so.0 of whisper.cpp's loaded
 # first would stand in for llama.cpp's ("undefined symbol: ggml_rope_set_offset").
-env GGML_NATIVE=OFF GGML_AVX2=ON GGML_FMA=ON GGML_F16C=ON GGML_BMI2=ON \
+env GGML_NATIVE=OFF GGML_AVX2=ON GGML_FMA=ON GGML_F16C=ON GGML_BMI2=ON GGML_LLAMAFILE=ON \
     WHISPER_BUILD_TESTS=OFF WHISPER_BUILD_EXAMPLES=OFF \
     BUILD_SHARED_LIBS=OFF CMAKE_POSITION_INDEPENDENT_CODE=ON \
     CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
