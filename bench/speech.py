@@ -9,8 +9,9 @@ transcripts were acted on (status ``ok``). Then, unless ``--no-plans``, the
 planner plans each typed command and its transcript (default mode) and the
 share of pairs with the same plan is printed (exact plan text, and the
 benchmark metric's match). ``--full-window`` adds a run with Whisper's full 30 s
-encoder window instead of the fitted one. Asserts nothing. Run:
-``.venv/bin/python bench/speech.py [--threads 2] [--no-plans] [--full-window]``.
+encoder window instead of the fitted one; ``--model`` names another Whisper model
+(a ``models/speech.yaml`` name or a ggml ``.bin`` path). Asserts nothing. Run:
+``.venv/bin/python bench/speech.py [--threads 2] [--no-plans] [--full-window] [--model M]``.
 
 espeak-ng is a robotic voice, not a person: the figures say how the pipeline
 behaves, not how well it hears people.

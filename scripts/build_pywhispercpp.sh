@@ -12,7 +12,7 @@
 # thread pool spins, and beside a busy planner transcription ran seven times slower.
 # LLAMAFILE (on in llama.cpp's build, off by default in whisper.cpp's) gives ggml the
 # tinyBLAS matrix kernels: the float16 encoder runs 1.4 times as fast (0.47 -> 0.33 s
-# per command).
+# per pass).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=$(cd "${1:-.venv}" && pwd)
