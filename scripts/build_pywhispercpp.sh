@@ -6,9 +6,9 @@
 #
 # Usage: scripts/build_pywhispercpp.sh [VENV]   (default .venv; run by `make setup`)
 #
-# Idempotent: a stamp in VENV names the version and the patch's sha256, so a second
-# run (or `make setup` after an unrelated change) takes no time. CPU flags as for
-# llama-cpp-python (DEVELOPERS.md); CMAKE_ARGS adds more. OpenMP stays on: ggml's own
+# Idempotent: a stamp in VENV names the version and a sha256 of the patch, this script
+# and CMAKE_ARGS, so a second run (or `make setup` after an unrelated change) takes no
+# time. CPU flags as for llama-cpp-python (DEVELOPERS.md); CMAKE_ARGS adds more. OpenMP stays on: ggml's own
 # thread pool spins, and beside a busy planner transcription ran seven times slower.
 # LLAMAFILE (on in llama.cpp's build, off by default in whisper.cpp's) gives ggml the
 # tinyBLAS matrix kernels: the float16 encoder runs 1.4 times as fast (0.47 -> 0.33 s
@@ -19,7 +19,8 @@ VENV=$(cd "${1:-.venv}" && pwd)
 PY="$VENV/bin/python"
 VERSION=1.5.1
 PATCH=scripts/patches/whisper.cpp-prompt-logits.patch
-STAMP="$VENV/.pywhispercpp-$VERSION-$(cat "$PATCH" scripts/build_pywhispercpp.sh | sha256sum | cut -c1-16)"
+STAMP="$VENV/.pywhispercpp-$VERSION-$( (cat "$PATCH" scripts/build_pywhispercpp.sh; echo "${CMAKE_ARGS:-}") \
+    | sha256sum | cut -c1-16)"
 if [ -f "$STAMP" ] && "$PY" -c 'import _pywhispercpp' 2>/dev/null; then
     exit 0
 fi

@@ -185,7 +185,8 @@ class Transcriber:
         # (planner, ROS) that made transcription three times slower. The runtime reads its
         # wait policy once, when it starts: llama.cpp shares it (the system's libgomp), so
         # where the planner loads first (the node) its default applies, a short spin then
-        # sleep (passive for the planner too cost it a fifth of its speed).
+        # sleep. In one process OpenMP throttles that spin (more threads than cores), and
+        # the policy made no measurable difference (README, Speech).
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import _pywhispercpp as pw
