@@ -4,7 +4,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.setup-done
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF
 # The ROS 2 interfaces package, built with colcon into $(VENV) (scripts/build_ros_interfaces.sh).
 ROS_INTERFACES := $(wildcard home_robot_interfaces/*.txt home_robot_interfaces/*.xml \
 	home_robot_interfaces/action/*.action home_robot_interfaces/srv/*.srv) scripts/build_ros_interfaces.sh
@@ -15,15 +14,15 @@ setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-models.txt requirements-llm.txt models/registry.yaml setup.py setup.cfg package.xml \
 		requirements-ros.txt $(ROS_INTERFACES) requirements-speech.txt models/speech.yaml models/whisper_ct2_to_ggml.py \
-		scripts/build_pywhispercpp.sh scripts/patches/whisper.cpp-prompt-logits.patch
+		scripts/build_pywhispercpp.sh scripts/patches/whisper.cpp-prompt-logits.patch scripts/build_llama_cpp.sh \
+		scripts/ggml_cpu_flags.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@# pip >= 25 installs -e as PEP 660 (console scripts in .venv/bin); older pip runs
 	@# `setup.py develop`, which follows setup.cfg's ROS layout (lib/agent_node) instead.
 	$(BIN)/python -m pip install -q --disable-pip-version-check pip==26.3
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q --disable-pip-version-check \
-		--no-binary llama-cpp-python -r requirements-llm.txt
+	bash scripts/build_llama_cpp.sh $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(BIN)/python -m agent_node.planner_models assemble
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-speech.txt

@@ -8,6 +8,10 @@ model likes best; only when the grammar refuses it are all tokens matched and
 the best allowed one taken (llama.cpp's own ``common_sampler`` does the same).
 The result is the same token as the full match would give: the best-scored
 token the grammar allows.
+
+:meth:`GrammarSampler.forced_text` tells what text the grammar leaves no choice
+about from here (``_to(location="`` once a plan line has reached ``navigate``), so
+the caller can feed it to the model in one batch instead of one token at a time.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ import numpy as np
 class GrammarSampler:
     """One grammar's sampler for one vocabulary; ``reset()`` before each completion."""
 
-    def __init__(self, llama_cpp, vocab, gbnf: str, n_vocab: int, root: str = "root"):
+    def __init__(self, llama_cpp, vocab, gbnf: str, n_vocab: int, root: str = "root",
+                 char_tokens: dict[int, str] | None = None):
+        """``char_tokens`` (token -> its one character, an end-of-generation token -> "")
+        are the probes of :meth:`forced_text`; without them nothing is forced."""
         self._lib = llama_cpp
         self._sampler = None
         self._sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode("utf-8"), root.encode("utf-8"))
@@ -31,11 +38,37 @@ class GrammarSampler:
         self._all_view = np.ctypeslib.as_array(self._all).view(
             np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)]))
         self._ids = np.arange(n_vocab, dtype=np.int32)
+        self._probe_chars = list((char_tokens or {}).values())
+        self._probes = (llama_cpp.llama_token_data * len(self._probe_chars))()
+        self._probe_ids = list(char_tokens or {})
 
-    def _apply(self, data, size: int) -> None:
+    def _apply(self, data, size: int, sampler=None) -> None:
         array = self._lib.llama_token_data_array(
             data=ctypes.cast(data, self._lib.llama_token_data_p), size=size, selected=-1, sorted=False)
-        self._lib.llama_sampler_apply(self._sampler, ctypes.byref(array))
+        self._lib.llama_sampler_apply(sampler or self._sampler, ctypes.byref(array))
+
+    def forced_text(self, limit: int = 64) -> str:
+        """The text the grammar allows as the only way on from its present state (at
+        most ``limit`` characters; "" where it offers a choice or may end). A character
+        is forced when it is the only one of the probes the grammar allows; the state
+        itself does not move."""
+        if not self._probe_ids:
+            return ""
+        probe = self._lib.llama_sampler_clone(self._sampler)
+        text = ""
+        try:
+            while len(text) < limit:
+                for i, token in enumerate(self._probe_ids):
+                    self._probes[i].id, self._probes[i].logit, self._probes[i].p = token, 0.0, 0.0
+                self._apply(self._probes, len(self._probe_ids), probe)
+                allowed = [i for i in range(len(self._probe_ids)) if self._probes[i].logit != float("-inf")]
+                if len(allowed) != 1 or not self._probe_chars[allowed[0]]:
+                    break
+                text += self._probe_chars[allowed[0]]
+                self._lib.llama_sampler_accept(probe, self._probe_ids[allowed[0]])
+        finally:
+            self._lib.llama_sampler_free(probe)
+        return text
 
     def allows(self, token: int, logit: float = 0.0) -> bool:
         """Whether the grammar, in its present state, lets ``token`` come next."""

@@ -24,6 +24,8 @@ class Completion:
     text: str
     prompt_tokens: int
     completion_tokens: int
+    #: Of the completion's tokens, those the grammar forced (taken without the model's choice).
+    forced_tokens: int = 0
 
 
 def resolve_model(model: str | Path | None) -> Path:
@@ -62,6 +64,20 @@ class LLM:
         except (ValueError, RuntimeError) as e:
             raise ModelFileError(f"llama.cpp cannot load {self.path}: {e}") from None
         self.name = str(model) if model else self.path.stem
+        self._char_tokens = self._one_character_tokens()
+
+    def _one_character_tokens(self) -> dict[int, str]:
+        """The tokens that are one character (printable ASCII, tab, newline and a few
+        others, so that a grammar allowing any character never looks forced), and the
+        end-of-generation token as "": the probes of GrammarSampler.forced_text."""
+        chars = [chr(c) for c in range(32, 127)] + ["\n", "\t", "é", "ß", "ж", "中", "…"]
+        found = {}
+        for char in chars:
+            ids = self.llama.tokenize(char.encode("utf-8"), add_bos=False, special=False)
+            if len(ids) == 1 and self.llama.detokenize(ids).decode("utf-8", "ignore") == char:
+                found[ids[0]] = char
+        found[self._lib.llama_vocab_eos(self.llama._model.vocab)] = ""
+        return found
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
@@ -72,7 +88,8 @@ class LLM:
                 for sampler in self._grammar_cache.values():
                     sampler.close()
                 self._grammar_cache.clear()
-            self._grammar_cache[gbnf] = GrammarSampler(self._lib, self.llama._model.vocab, gbnf, self.llama.n_vocab())
+            self._grammar_cache[gbnf] = GrammarSampler(self._lib, self.llama._model.vocab, gbnf, self.llama.n_vocab(),
+                                                      char_tokens=self._char_tokens)
         sampler = self._grammar_cache[gbnf]
         sampler.reset()
         return sampler
@@ -114,11 +131,25 @@ class LLM:
         return Completion(out["choices"][0]["text"], usage.get("prompt_tokens", 0),
                           usage.get("completion_tokens", 0))
 
+    def _take_forced(self, sampler: GrammarSampler, most: int) -> list[int]:
+        """The tokens of the text the grammar forces next (at most ``most``), accepted by
+        ``sampler``. The text's last token is left to the model, which may join its end
+        to what follows (``="`` and ``$`` as ``="$``); so are tokens the grammar refuses."""
+        text = sampler.forced_text()
+        taken: list[int] = []
+        for token in self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)[:-1][:most]:
+            if not sampler.allows(token):
+                break
+            sampler.accept(token)
+            taken.append(token)
+        return taken
+
     def _complete_in_grammar(self, prompt: str, sampler: GrammarSampler, max_tokens: int, bias: dict[int, float],
                              bias_after: str, should_stop: Callable[[], bool], prefix: str = "") -> Completion:
-        """Greedy decoding one token at a time, each checked by the grammar (see
-        :mod:`agent_node.grammar_sampler`), reusing the KV cache of the prompt's
-        longest prefix already evaluated (the static part)."""
+        """Greedy decoding checked by the grammar (see :mod:`agent_node.grammar_sampler`),
+        reusing the KV cache of the prompt's longest prefix already evaluated (the static
+        part). The model chooses one token at a time; text the grammar forces is taken
+        without asking it and evaluated in the same batch as the token before it."""
         llama = self.llama
         tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         forced = llama.tokenize(prefix.encode("utf-8"), add_bos=False, special=False) if prefix else []
@@ -126,9 +157,13 @@ class LLM:
             if not sampler.allows(token):
                 raise ValueError(f"the grammar does not allow the answer to start with {prefix!r}")
             sampler.accept(token)
-        tokens += forced
-        if len(tokens) + max_tokens > llama.n_ctx():
-            raise ValueError(f"the prompt ({len(tokens)} tokens) leaves no room to write in a context of "
+        out: list[int] = self._take_forced(sampler, max_tokens)
+        n_forced = len(out)
+        text = prefix.encode("utf-8") + llama.detokenize(out)
+        n_prompt = len(tokens)
+        tokens += forced + out
+        if n_prompt + len(forced) + max_tokens > llama.n_ctx():
+            raise ValueError(f"the prompt ({n_prompt + len(forced)} tokens) leaves no room to write in a context of "
                              f"{llama.n_ctx()} tokens")
         cached = 0
         for a, b in zip(llama.input_ids[:llama.n_tokens], tokens):
@@ -138,9 +173,7 @@ class LLM:
         llama.n_tokens = min(cached, len(tokens) - 1)  # at least one token to evaluate: its logits come next
         llama.eval(tokens[llama.n_tokens:])
         vocab, n_vocab = llama._model.vocab, llama.n_vocab()
-        out: list[int] = []
-        text = prefix.encode("utf-8")
-        for _ in range(max_tokens):
+        while len(out) < max_tokens:
             logits = np.ctypeslib.as_array(self._lib.llama_get_logits_ith(llama._ctx.ctx, -1), shape=(n_vocab,))
             if bias and bias_after.encode("utf-8") in text:
                 logits = logits.copy()
@@ -154,8 +187,12 @@ class LLM:
             text += llama.detokenize([token])
             if should_stop():
                 break
-            llama.eval([token])
-        return Completion(text.decode("utf-8", "ignore"), len(tokens) - len(forced), len(out))
+            more = self._take_forced(sampler, max_tokens - len(out))
+            out += more
+            n_forced += len(more)
+            text += llama.detokenize(more)
+            llama.eval([token, *more])
+        return Completion(text.decode("utf-8", "ignore"), n_prompt, len(out), n_forced)
 
 
 def default_threads() -> int:

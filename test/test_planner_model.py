@@ -116,9 +116,13 @@ def test_a_file_that_is_not_gguf_or_missing_is_refused(tmp_path):
         resolve_model(tmp_path / "missing.gguf")
 
 
-@pytest.mark.parametrize("command", ["Where are Bob and Carol?", "Take a photo in the office and text it to Dave"])
-def test_checking_the_favourite_token_first_writes_what_the_full_grammar_match_writes(planner, command):
+@pytest.mark.parametrize("command", ["Where are Bob and Carol?", "Take a photo in the office and text it to Dave",
+                                     "Patrol the kitchen and the garage twice, then say done",
+                                     "drive forward 1.5 meters and tell Alice the battery level"])
+def test_checking_the_favourite_token_first_and_taking_forced_text_writes_what_the_full_grammar_match_writes(
+        planner, command):
     # llama-cpp-python's own sampler matches every vocabulary token against the grammar at every step
+    # and asks the model for every token; ours takes the text the grammar forces without asking
     from llama_cpp import LlamaGrammar
 
     from agent_node.grammar import plan_grammar
@@ -130,6 +134,24 @@ def test_checking_the_favourite_token_first_writes_what_the_full_grammar_match_w
     full = planner.llm.llama.create_completion(prompt, max_tokens=120, temperature=0.0, top_k=1, repeat_penalty=1.0,
                                                grammar=LlamaGrammar.from_string(gbnf, verbose=False))
     assert ours.text == full["choices"][0]["text"] and ours.text.endswith("join()\n")
+    assert 0 < ours.forced_tokens < ours.completion_tokens
+
+
+def test_the_grammar_forces_what_leaves_no_choice_and_nothing_where_there_is_one(planner):
+    from agent_node.grammar import plan_grammar
+
+    sampler = planner.llm._grammar(plan_grammar(CATALOG, ["navigate_to", "say", "find_person"]))
+    assert sampler.forced_text() == "1. "  # a number, then a choice of skill (or join)
+    for token in planner.llm.token_ids("1. navigate"):
+        sampler.accept(token)
+    assert sampler.forced_text() == '_to(location="'  # then a choice of place
+    for token in planner.llm.token_ids('_to(location="k'):
+        sampler.accept(token)
+    assert sampler.forced_text() == 'itchen")\n2. '
+    for token in planner.llm.token_ids('itchen")\n2. say(text="'):
+        sampler.accept(token)
+    assert sampler.forced_text() == ""  # free text
+    assert sampler.forced_text(limit=2) == "" and len(planner.llm._grammar("root ::= \"abcdef\"").forced_text(limit=4)) == 4
 
 
 def test_an_answer_can_be_started_for_the_model_within_the_grammar(planner):
