@@ -34,13 +34,17 @@ class GrammarSampler:
         if not self._sampler:
             raise ValueError("llama.cpp cannot parse the grammar")
         self._one = (llama_cpp.llama_token_data * 1)()
-        self._all = (llama_cpp.llama_token_data * n_vocab)()
-        self._all_view = np.ctypeslib.as_array(self._all).view(
-            np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)]))
+        self._all, self._all_view = self._token_array(n_vocab)
         self._ids = np.arange(n_vocab, dtype=np.int32)
         self._probe_chars = list((char_tokens or {}).values())
-        self._probes = (llama_cpp.llama_token_data * len(self._probe_chars))()
-        self._probe_ids = list(char_tokens or {})
+        self._probe_ids = np.array(list(char_tokens or {}), dtype=np.int32)
+        self._probes, self._probes_view = self._token_array(len(self._probe_ids))
+
+    def _token_array(self, size: int):
+        """A llama_token_data array of ``size`` and a numpy view of its id, logit and p."""
+        data = (self._lib.llama_token_data * size)()
+        view = np.ctypeslib.as_array(data).view(np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)]))
+        return data, view
 
     def _apply(self, data, size: int, sampler=None) -> None:
         array = self._lib.llama_token_data_array(
@@ -52,20 +56,20 @@ class GrammarSampler:
         most ``limit`` characters; "" where it offers a choice or may end). A character
         is forced when it is the only one of the probes the grammar allows; the state
         itself does not move."""
-        if not self._probe_ids:
+        if not len(self._probe_ids):
             return ""
         probe = self._lib.llama_sampler_clone(self._sampler)
+        view = self._probes_view
         text = ""
         try:
             while len(text) < limit:
-                for i, token in enumerate(self._probe_ids):
-                    self._probes[i].id, self._probes[i].logit, self._probes[i].p = token, 0.0, 0.0
+                view["id"], view["logit"], view["p"] = self._probe_ids, 0.0, 0.0
                 self._apply(self._probes, len(self._probe_ids), probe)
-                allowed = [i for i in range(len(self._probe_ids)) if self._probes[i].logit != float("-inf")]
+                allowed = np.flatnonzero(view["logit"] != float("-inf"))
                 if len(allowed) != 1 or not self._probe_chars[allowed[0]]:
                     break
                 text += self._probe_chars[allowed[0]]
-                self._lib.llama_sampler_accept(probe, self._probe_ids[allowed[0]])
+                self._lib.llama_sampler_accept(probe, int(self._probe_ids[allowed[0]]))
         finally:
             self._lib.llama_sampler_free(probe)
         return text

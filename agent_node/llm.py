@@ -152,8 +152,8 @@ class LLM:
         without asking it and evaluated in the same batch as the token before it."""
         llama = self.llama
         tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-        forced = llama.tokenize(prefix.encode("utf-8"), add_bos=False, special=False) if prefix else []
-        for token in forced:
+        started = llama.tokenize(prefix.encode("utf-8"), add_bos=False, special=False) if prefix else []
+        for token in started:
             if not sampler.allows(token):
                 raise ValueError(f"the grammar does not allow the answer to start with {prefix!r}")
             sampler.accept(token)
@@ -161,9 +161,9 @@ class LLM:
         n_forced = len(out)
         text = prefix.encode("utf-8") + llama.detokenize(out)
         n_prompt = len(tokens)
-        tokens += forced + out
-        if n_prompt + len(forced) + max_tokens > llama.n_ctx():
-            raise ValueError(f"the prompt ({n_prompt + len(forced)} tokens) leaves no room to write in a context of "
+        tokens += started + out
+        if n_prompt + len(started) + max_tokens > llama.n_ctx():
+            raise ValueError(f"the prompt ({n_prompt + len(started)} tokens) leaves no room to write in a context of "
                              f"{llama.n_ctx()} tokens")
         cached = 0
         for a, b in zip(llama.input_ids[:llama.n_tokens], tokens):
