@@ -27,7 +27,9 @@ What the grammar enforces:
 * references: any non-string value (and an array item) may instead be a whole
   reference ``"$N"``; inside a string ``$`` may only start a reference ``$N``
   (not followed by another digit). In task K, N is always one of 1..K-1, so task
-  1 cites nothing and no task cites itself or a later task.
+  1 cites nothing and no task cites itself or a later task;
+* with ``required`` skills, each of them is called at least once, anywhere in
+  the plan, before ``join()``.
 
 Left to :mod:`agent_node.checker`: numeric bounds, whether a cited result's
 type fits the parameter, and a ``$`` or digit written as a ``\\uXXXX`` escape.
@@ -40,6 +42,7 @@ language; tests use it where llama.cpp is not installed.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -50,6 +53,8 @@ from agent_node.plan_text import _literal_text as python_literal  # the writer's
 #: A valid GBNF rule name (llama.cpp: letters, digits and ``-``).
 RULE_NAME = re.compile(r"[A-Za-z0-9-]+")
 _SCALARS = ("number", "integer", "boolean")
+#: The most skills a grammar can require (its step rules grow as 2 ** required).
+MAX_REQUIRED = 3
 #: Shared rules: name -> (body, rules it uses). Raw characters exclude what
 #: format_plan_text escapes: quote, backslash, controls and line breaks.
 _SHARED: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -207,22 +212,40 @@ class _Builder:
             parts += [_Lit(f", {name}="), value] if required else [_opt(_Lit(f", {name}="), value)]
         return parts
 
-    def call(self, skills: list[Skill], k: int) -> str:
-        """The rule for one skill call in task k."""
+    def call(self, skills: list[Skill], k: int, tag: str = "") -> str:
+        """The rule for one call of any of ``skills`` in task k; ``tag`` names the
+        subset when it is not the plan's whole set of skills."""
         bare = [gbnf_literal(f"{s.name}()") for s in skills if not s.params]
-        alts = [self.add("call-bare", " | ".join(bare))] if bare else []
+        alts = [self.add(f"call-bare{tag}", " | ".join(bare))] if bare else []
         alts += [_seq(_Lit(f"{s.name}("), *self.arguments(s, k), _Lit(")")) for s in skills if s.params]
-        if len(alts) == 1 and bare:
+        if len(alts) == 1 and (bare or tag):
             return alts[0]
-        return self.add(f"p{k}-call", " | ".join(alts))
+        return self.add(f"p{k}-call{tag}", " | ".join(alts))
 
-    def steps(self, skills: list[Skill], max_tasks: int) -> str:
-        """Task lines 1..max_tasks, each either ``K. join()`` or a call; returns the first."""
+    def steps(self, skills: list[Skill], max_tasks: int, required: list[Skill] = ()) -> str:
+        """Task lines 1..max_tasks, each either ``K. join()`` or a call; returns the first.
+        Every skill of ``required`` must be called before ``join()``: a step's rule
+        also says which of them are still to come (``p<K>-step-need-<i>-<j>``, by their
+        place in ``skills``), and only those are allowed once no room is left for others."""
+        def tag(left: tuple[Skill, ...]) -> str:
+            return "-need" + "".join(f"-{skills.index(s)}" for s in left) if left else ""
+
+        def step(k: int, left: tuple[Skill, ...]) -> str:
+            return f"p{k}-step{tag(left)}" if k <= max_tasks else gbnf_literal(f"{k}. join()\n")
+
         for k in range(1, max_tasks + 1):
-            call, join, number = self.call(skills, k), gbnf_literal(f"{k}. join()\n"), gbnf_literal(f"{k}. ")
-            after = f"p{k + 1}-step" if k < max_tasks else gbnf_literal(f"{k + 1}. join()\n")
-            self.add(f"p{k}-step", f'{join} | {number} {call} "\\n" {after}')
-        return "p1-step" if max_tasks else gbnf_literal("1. join()\n")
+            number = gbnf_literal(f"{k}. ")
+            for size in range(max(0, len(required) - k + 1), min(len(required), max_tasks - k + 1) + 1):
+                for left in itertools.combinations(required, size):
+                    alts = [] if left else [gbnf_literal(f"{k}. join()\n")]
+                    others = [s for s in skills if s not in left]
+                    if others and size < max_tasks - k + 1:
+                        alts.append(f'{number} {self.call(others, k, tag(left))} "\\n" {step(k + 1, left)}')
+                    for s in left:
+                        rest = tuple(r for r in left if r is not s)
+                        alts.append(f'{number} {self.call([s], k, f"-{skills.index(s)}")} "\\n" {step(k + 1, rest)}')
+                    self.add(step(k, left), " | ".join(alts))
+        return step(1, tuple(required)) if max_tasks else gbnf_literal("1. join()\n")
 
 
 def _selected(catalog: Catalog, names: list[str] | None) -> list[Skill]:
@@ -235,18 +258,24 @@ def _selected(catalog: Catalog, names: list[str] | None) -> list[Skill]:
     return [s for s in catalog.skills if s.name in set(names)]
 
 
-def plan_grammar(catalog: Catalog, skills: list[str] | None = None, max_tasks: int = 12) -> str:
+def plan_grammar(catalog: Catalog, skills: list[str] | None = None, max_tasks: int = 12,
+                 required: list[str] = ()) -> str:
     """A GBNF grammar for plans over ``skills`` (default: all) of ``catalog``.
 
     The grammar's language is the canonical plan text of ``format_plan_text``
     with at most ``max_tasks`` tasks; see the module docstring for what it
-    enforces and what it leaves to the checker.
+    enforces and what it leaves to the checker. With ``required`` (at most
+    MAX_REQUIRED of the skills), only plans that call each of them are in it.
     """
     if max_tasks < 0:
         raise ValueError("max_tasks must be >= 0")
     chosen = _selected(catalog, skills)
+    needed = [s for s in chosen if s.name in set(required)]
+    if len(needed) != len(set(required)) or len(needed) > min(MAX_REQUIRED, max_tasks):
+        raise ValueError(f"required skills {sorted(set(required))} must be at most {min(MAX_REQUIRED, max_tasks)} "
+                         f"of the plan's skills {[s.name for s in chosen]}")
     builder = _Builder(catalog)
-    rules = {"root": builder.steps(chosen, max_tasks if chosen else 0), **builder.rules}
+    rules = {"root": builder.steps(chosen, max_tasks if chosen else 0, needed), **builder.rules}
     return "".join(f"{name} ::= {body}\n" for name, body in rules.items())
 
 

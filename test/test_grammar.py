@@ -343,6 +343,7 @@ GRAMMARS = {
     "full": plan_grammar(CATALOG),
     "narrowed": plan_grammar(CATALOG, ["say", "get_battery"]),
     "bare skills only": plan_grammar(CATALOG, ["dock"], max_tasks=3),
+    "requiring skills": plan_grammar(CATALOG, ["dock", "say", "find_person"], max_tasks=5, required=["dock", "say"]),
     "odd catalog": plan_grammar(ODD, max_tasks=20),
 }
 
@@ -398,3 +399,50 @@ def test_llama_cpp_parses_the_grammars() -> None:
 def test_enum_rule_names_stay_distinct() -> None:
     rules = GbnfMatcher(GRAMMARS["odd catalog"]).rules
     assert {"enum-room-type", "enum-room-type-2", "p19-enum-room-type-2"} <= set(rules)
+
+
+# -- skills a plan must call ---------------------------------------------------------------
+def numbered(*calls: str) -> str:
+    return "".join(f"{k}. {call}\n" for k, call in enumerate(calls, 1)) + f"{len(calls) + 1}. join()\n"
+
+
+def requiring(skills: tuple[str, ...], required: tuple[str, ...], max_tasks: int = 12) -> GbnfMatcher:
+    return GbnfMatcher(plan_grammar(CATALOG, list(skills), max_tasks, required=list(required)))
+
+
+def test_a_required_skill_may_come_anywhere_but_must_come() -> None:
+    m = requiring(("check_door", "get_battery", "say"), ("get_battery",))
+    door, battery, say = 'check_door(door="front_door")', "get_battery()", 'say(text="$1")'
+    for lines in [(battery,), (door, battery), (battery, door), (door, say, battery), (battery, battery)]:
+        assert m.matches(numbered(*lines)), lines
+    for lines in [(), (door,), (door, say), (say, door, say)]:
+        assert not m.matches(numbered(*lines)), lines
+
+
+def test_required_skills_leave_no_room_for_others_when_the_plan_is_full() -> None:
+    find, go, give = 'find_person(person="dave")', 'navigate_to(location="$1")', 'hand_over(person="dave")'
+    skills, required = ("find_person", "navigate_to", "hand_over"), ("find_person", "navigate_to")
+    two, three = requiring(skills, required, max_tasks=2), requiring(skills, required, max_tasks=3)
+    assert two.matches(numbered(find, go)) and two.matches(numbered('navigate_to(location="kitchen")', find))
+    assert not two.matches(numbered(find, give)) and not two.matches(numbered(find))
+    assert three.matches(numbered(find, go, give)) and three.matches(numbered(give, find, go))
+    assert not three.matches(numbered(find, give, give))
+    assert plan_grammar(CATALOG, list(skills), required=[]) == plan_grammar(CATALOG, list(skills))
+
+
+@pytest.mark.parametrize("required", [["fly_to"], ["say"], ["dock", "say", "wait", "drive"]],
+                         ids=["unknown", "not among the skills", "too many"])
+def test_impossible_requirements_are_an_error(required: list[str]) -> None:
+    with pytest.raises(ValueError, match="required"):
+        plan_grammar(CATALOG, ["dock", "wait", "drive", "set_light"] + (["say"] if len(required) > 1 else []),
+                     required=required)
+
+
+def test_texts_sampled_from_a_requiring_grammar_call_every_required_skill() -> None:
+    grammar = plan_grammar(CATALOG, ["dock", "say", "wait", "take_photo"], max_tasks=4, required=["say", "dock"])
+    m, rng = GbnfMatcher(grammar), random.Random(3)
+    assert m.reachable() == set(m.rules)
+    for _ in range(200):
+        text = sample(rng, m.rules, ("ref", "root"))
+        skills = [t.skill for t in parse_plan_text(text).tasks]
+        assert m.matches(text) and {"say", "dock"} <= set(skills) and len(skills) <= 4, text

@@ -9,6 +9,7 @@ import numpy as np
 from agent_node.answer import answer
 from agent_node.catalog import load_catalog
 from agent_node.executor import Executor
+from agent_node.grammar import GbnfMatcher
 from agent_node.llm import Completion
 from agent_node.planner import NO_SKILL, Planner, clean_command
 from agent_node.plan_io import read_plan
@@ -43,14 +44,14 @@ class ScriptedLLM:
 
 
 class FixedSelector:
-    """Stands in for ToolRAG: always the same skills."""
+    """Stands in for ToolRAG: always the same skills (likely, not sure: below REQUIRE_ABOVE)."""
 
     class encoder:  # noqa: N801 - mirrors ToolRAG.encoder
         @staticmethod
         def encode_one(command):
             return np.zeros(384, dtype=np.float32)
 
-    def __init__(self, *skills: str, probability: float = 0.9, **probabilities: float):
+    def __init__(self, *skills: str, probability: float = 0.8, **probabilities: float):
         self.probabilities = {s: probability for s in skills} | probabilities
 
     def select(self, command, threshold=None, embedding=None):
@@ -151,6 +152,29 @@ def test_a_plan_of_only_unlikely_calls_is_kept_whole():
     result = Planner(CATALOG, ScriptedLLM('1. say(text="hi")\n2. join()\n'),
                      FixedSelector("get_battery", say=0.01)).plan("say hi")
     assert [t.skill for t in result.plan.tasks] == ["say"]
+
+
+def test_a_plan_that_leaves_out_a_skill_toolrag_is_sure_of_is_written_again_requiring_it():
+    first = '1. check_door(door="front_door")\n2. join()\n'
+    second = '1. check_door(door="front_door")\n2. get_battery()\n3. join()\n'
+    llm = ScriptedLLM(first, second)
+    selector = FixedSelector("check_door", get_battery=0.95, say=0.3)
+    result = Planner(CATALOG, llm, selector).plan("is the front door open, and how is your battery?")
+    assert [t.skill for t in result.plan.tasks] == ["check_door", "get_battery"] and result.attempts == 2
+    assert result.text == second and "-need-" not in llm.grammars[0]
+    assert GbnfMatcher(llm.grammars[1]).matches(second) and not GbnfMatcher(llm.grammars[1]).matches(first)
+    # no second writing when the sure skill is there, when the plan is empty, or below the threshold
+    for text, kw in [(second, {}), ("1. join()\n", {}), (first, {"require_above": 0.99})]:
+        llm = ScriptedLLM(text)
+        Planner(CATALOG, llm, selector, **kw).plan("battery and door?")
+        assert len(llm.prompts) == 1
+
+
+def test_a_rewritten_plan_that_fails_the_checker_leaves_the_first_one():
+    first = '1. check_door(door="front_door")\n2. join()\n'
+    llm = ScriptedLLM(first, '1. check_door(door="front_door")\n2. drive(distance_m=99)\n3. join()\n')
+    result = Planner(CATALOG, llm, FixedSelector("check_door", drive=0.97)).plan("check the front door")
+    assert [t.skill for t in result.plan.tasks] == ["check_door"] and result.text == first
 
 
 def test_empty_and_garbage_commands_are_declined_without_the_model():

@@ -154,6 +154,20 @@ def test_the_grammar_forces_what_leaves_no_choice_and_nothing_where_there_is_one
     assert sampler.forced_text(limit=2) == "" and len(planner.llm._grammar("root ::= \"abcdef\"").forced_text(limit=4)) == 4
 
 
+def test_a_grammar_requiring_a_skill_makes_the_model_call_it(planner):
+    from agent_node.grammar import plan_grammar
+    from agent_node.plan_text import parse_plan_text
+    from agent_node.prompt import dynamic_part
+
+    skills = ["check_door", "get_battery", "say"]
+    prompt = planner.static + dynamic_part("is the back door shut?", skills)
+    free = parse_plan_text(planner.llm.complete(prompt, grammar=plan_grammar(CATALOG, skills), max_tokens=80).text)
+    assert "get_battery" not in {t.skill for t in free.tasks}  # not asked for, so not written
+    gbnf = plan_grammar(CATALOG, skills, required=["get_battery"])
+    plan = parse_plan_text(planner.llm.complete(prompt, grammar=gbnf, max_tokens=80).text)
+    assert {"check_door", "get_battery"} <= {t.skill for t in plan.tasks}
+
+
 def test_an_answer_can_be_started_for_the_model_within_the_grammar(planner):
     from agent_node.grammar import plan_grammar
     from agent_node.prompt import dynamic_part
