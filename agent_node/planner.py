@@ -255,14 +255,10 @@ class Planner:
         start = self._going_to(left_out.value, plan) if left_out else ""
         if not start:
             return plan
-        result.attempts += 1
         goer = start[3:].split("(")[0]
-        text, _ = self._write(dynamic, skills if goer in skills else [*skills, goer], start)
-        rewritten, _ = self._read(text)
-        if rewritten is None or self.should_stop():
-            return plan
-        rewritten = self._drop_unasked(rewritten, [*result.selected, SkillScore(goer, 1.0)])  # the start is ours
-        if len(self._mismatches(command, rewritten)) < len(mismatches):
+        text, rewritten = self._write_again(result, dynamic, skills if goer in skills else [*skills, goer],
+                                            [*result.selected, SkillScore(goer, 1.0)], start=start)  # the start is ours
+        if rewritten is not None and len(self._mismatches(command, rewritten)) < len(mismatches):
             result.text = text
             return rewritten
         return plan
@@ -280,17 +276,23 @@ class Planner:
         missing = missing[:min(MAX_REQUIRED, self.max_tasks)]
         if not missing or not self.use_grammar:
             return plan
-        result.attempts += 1
-        text, _ = self._write(dynamic, skills, required=missing)
-        rewritten, _ = self._read(text)
-        if rewritten is None or self.should_stop():
-            return plan
-        rewritten = self._drop_unasked(rewritten, result.selected)
-        if len(rewritten.tasks) > len(plan.tasks) + len(missing) or \
+        text, rewritten = self._write_again(result, dynamic, skills, result.selected, required=missing)
+        if rewritten is None or len(rewritten.tasks) > len(plan.tasks) + len(missing) or \
                 len(self._mismatches(command, rewritten)) > len(self._mismatches(command, plan)):
             return plan
         result.text = text
         return rewritten
+
+    def _write_again(self, result: PlanResult, dynamic: str, skills: list[str], selected: list[SkillScore],
+                     start: str = "", required: list[str] = ()) -> tuple[str, Plan | None]:
+        """One more attempt at the plan (counted in ``result``): its text and the checked
+        plan without unasked calls, or None when it fails the checker or was stopped."""
+        result.attempts += 1
+        text, _ = self._write(dynamic, skills, start, required)
+        rewritten, _ = self._read(text)
+        if rewritten is None or self.should_stop():
+            return text, None
+        return text, self._drop_unasked(rewritten, selected)
 
     def _drop_unasked(self, plan: Plan, selected: list[SkillScore]) -> Plan:
         """``plan`` without the calls of unlikely skills that no other call needs
