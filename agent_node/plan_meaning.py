@@ -46,6 +46,10 @@ class Mismatch:
     def wrong_sign(self) -> bool:
         return self.why.startswith("direction not mentioned")
 
+    @property
+    def wrong_number(self) -> bool:
+        return self.why.startswith("number not mentioned")
+
     def __str__(self) -> str:
         return f"{self.why} (task {self.task}, {self.skill}.{self.param})" if self.task else self.why
 

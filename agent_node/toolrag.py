@@ -1,33 +1,40 @@
 """ToolRAG: pick the few skills a command needs, so the planner sees only those.
 
-A multi-label head (one sigmoid per catalog skill) over sentence embeddings,
-trained here on the CPU from verified synthetic data; its threshold is tuned on
-held-out data for recall. The head is a tiny ONNX graph, run on onnxruntime
-like the encoder. A plain embedding-similarity top-k baseline is kept for
-comparison.
+A multi-label head (one sigmoid per catalog skill) over the command's sentence
+embedding and its hashed words and word pairs, trained here on the CPU from
+verified synthetic data; its threshold is tuned on held-out data for recall.
+The words are there because the embedding alone cannot tell some requests no
+skill serves from ones a skill does: MiniLM puts "send an email to my boss"
+next to "send a message to Bob". The head is a tiny ONNX graph, run on
+onnxruntime like the encoder. A plain embedding-similarity top-k baseline is
+kept for comparison.
 
 A trained model is a directory: ``head.onnx`` and ``toolrag.json`` (skills in
-head order, threshold, encoder, sha256 of the head, held-out figures).
+head order, threshold, encoder, number of word buckets, sha256 of the head,
+held-out figures).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent_node.catalog import Catalog
+from agent_node.control_words import words
 from agent_node.encoder import DEFAULT_ENCODER, SentenceEncoder, onnx_session
 from agent_node.model_files import ModelFileError, sha256_of, verify_file
 from agent_node.paths import share_dir
 
 HEAD_FILE = "head.onnx"
 META_FILE = "toolrag.json"
+WORD_BUCKETS = 2048
 
 
 def default_model_dir() -> Path:
@@ -46,6 +53,7 @@ class ToolRAGMeta(BaseModel):
     skills: list[str]
     threshold: float
     encoder: str = DEFAULT_ENCODER
+    word_buckets: int = Field(0, ge=0)  # 0: the embedding alone (models trained before word features)
     head_sha256: str
     catalog_skills: list[str]
     train_samples: int = 0
@@ -53,14 +61,36 @@ class ToolRAGMeta(BaseModel):
 
 
 # -- the head -------------------------------------------------------------------
+def hashed_words(texts: Sequence[str], buckets: int) -> np.ndarray:
+    """One row per text, with 1 in the bucket of each of its lower-cased words
+    and word pairs ("send an email": send, an, email, "send an", "an email").
+    The bucket is crc32 modulo ``buckets``: the same in every process and on
+    every machine, which Python's ``hash`` is not."""
+    out = np.zeros((len(texts), buckets), np.float32)
+    for row, text in enumerate(texts):
+        w = words(text)
+        for gram in w + [f"{a} {b}" for a, b in zip(w, w[1:])]:
+            out[row, zlib.crc32(gram.encode()) % buckets] = 1.0
+    return out
+
+
+def head_features(embeddings: np.ndarray, texts: Sequence[str], word_buckets: int) -> np.ndarray:
+    """The head's input: each embedding, then its text's hashed words (if any buckets)."""
+    if not word_buckets:
+        return embeddings
+    return np.hstack([embeddings, hashed_words(texts, word_buckets)])
+
+
 @dataclass
 class Head:
-    """``sigmoid(relu(e @ w1 + b1) @ w2 + b2)``: one probability per skill."""
+    """``sigmoid(relu(x @ w1 + b1) @ w2 + b2)``: one probability per skill, where
+    ``x`` is the embedding followed by ``word_buckets`` hashed-word features."""
 
     w1: np.ndarray
     b1: np.ndarray
     w2: np.ndarray
     b2: np.ndarray
+    word_buckets: int = 0
 
     def hidden(self, emb: np.ndarray) -> np.ndarray:
         return np.maximum(emb @ self.w1 + self.b1, 0.0)
@@ -72,17 +102,23 @@ class Head:
         import onnx
         from onnx import TensorProto, helper, numpy_helper
 
-        dim, k = self.w1.shape[0], self.w2.shape[1]
+        dim, k = self.w1.shape[0] - self.word_buckets, self.w2.shape[1]
         weights = {"W1": self.w1, "B1": self.b1, "W2": self.w2, "B2": self.b2}
+        inputs = [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", dim])]
+        features = [helper.make_node("Identity", ["embedding"], ["features"])]
+        if self.word_buckets:
+            inputs.append(helper.make_tensor_value_info("words", TensorProto.FLOAT, ["batch", self.word_buckets]))
+            features = [helper.make_node("Concat", ["embedding", "words"], ["features"], axis=1)]
         graph = helper.make_graph(
-            [helper.make_node("MatMul", ["embedding", "W1"], ["h_raw"]),
+            [*features,
+             helper.make_node("MatMul", ["features", "W1"], ["h_raw"]),
              helper.make_node("Add", ["h_raw", "B1"], ["h_pre"]),
              helper.make_node("Relu", ["h_pre"], ["h"]),
              helper.make_node("MatMul", ["h", "W2"], ["logits_raw"]),
              helper.make_node("Add", ["logits_raw", "B2"], ["logits"]),
              helper.make_node("Sigmoid", ["logits"], ["probabilities"])],
             "toolrag_head",
-            [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", dim])],
+            inputs,
             [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", k])],
             initializer=[numpy_helper.from_array(w.astype(np.float32), name) for name, w in weights.items()])
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="agent_node")
@@ -121,16 +157,19 @@ class ToolRAG:
         self.threshold = self.meta.threshold
 
     def probabilities(self, commands: Sequence[str]) -> np.ndarray:
-        return self.head_probabilities(self.encoder.encode(list(commands)))
+        return self.head_probabilities(commands, self.encoder.encode(list(commands)))
 
-    def head_probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        return self.head.run(["probabilities"], {"embedding": embeddings.astype(np.float32)})[0]
+    def head_probabilities(self, commands: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+        feeds = {"embedding": embeddings.astype(np.float32)}
+        if self.meta.word_buckets:
+            feeds["words"] = hashed_words(commands, self.meta.word_buckets)
+        return self.head.run(["probabilities"], feeds)[0]
 
     def scores(self, command: str, embedding: np.ndarray | None = None) -> list[SkillScore]:
         """Every skill with its probability, most likely first (``embedding``:
         the command's, when the caller has it already)."""
         emb = self.encoder.encode_one(command) if embedding is None else embedding
-        probs = self.head_probabilities(emb[None, :])[0]
+        probs = self.head_probabilities([command], emb[None, :])[0]
         return sorted((SkillScore(s, float(p)) for s, p in zip(self.skills, probs)),
                       key=lambda s: -s.probability)
 
@@ -181,14 +220,16 @@ def multi_hot(skill_sets: Iterable[Iterable[str]], skills: list[str]) -> np.ndar
 
 
 def fit_head(x: np.ndarray, y: np.ndarray, hidden: int = 256, epochs: int = 300, lr: float = 0.05,
-             l2: float = 1e-4, seed: int = 0) -> Head:
-    """Full-batch Adam on a one-hidden-layer head; each label's positives and
-    negatives weigh half each, so rare skills are not drowned out."""
+             l2: float = 1e-4, seed: int = 0, word_buckets: int = 0) -> Head:
+    """Full-batch Adam on a one-hidden-layer head (``x``: :func:`head_features`);
+    each label's positives and negatives weigh half each, so rare skills are not
+    drowned out."""
     rng = np.random.default_rng(seed)
     n, d = x.shape
     k = y.shape[1]
     head = Head(rng.normal(0, math.sqrt(2 / d), (d, hidden)).astype(np.float32), np.zeros(hidden, np.float32),
-                rng.normal(0, math.sqrt(1 / hidden), (hidden, k)).astype(np.float32), np.zeros(k, np.float32))
+                rng.normal(0, math.sqrt(1 / hidden), (hidden, k)).astype(np.float32), np.zeros(k, np.float32),
+                word_buckets)
     pos = y.mean(axis=0).clip(1e-3, 1 - 1e-3)
     weight = np.where(y > 0, 0.5 / pos, 0.5 / (1 - pos)).astype(np.float32)
     params = [head.w1, head.b1, head.w2, head.b2]
@@ -237,26 +278,30 @@ def tune_threshold(probs: np.ndarray, y: np.ndarray, target_recall: float) -> fl
 
 def train_toolrag(catalog: Catalog, commands: Sequence[str], skill_sets: Sequence[Sequence[str]],
                   out_dir: str | Path, encoder: SentenceEncoder | None = None, folds: int = 5,
-                  target_recall: float = 0.995, seed: int = 0) -> TrainingReport:
+                  target_recall: float = 0.995, seed: int = 0, word_buckets: int = WORD_BUCKETS) -> TrainingReport:
     """Train a head on (command, skills) pairs and write the model directory.
 
     The threshold is tuned on out-of-fold probabilities of every sample (k-fold),
     which is far steadier than one small held-out split; the head that is saved
-    is then trained on all samples.
+    is then trained on all samples. ``word_buckets`` 0 trains on the embedding
+    alone.
     """
     if len(commands) != len(skill_sets) or len(commands) < 2 * folds:
         raise ValueError(f"training needs at least {2 * folds} (command, skills) pairs")
+    if word_buckets < 0:
+        raise ValueError(f"word buckets must be 0 (the embedding alone) or more, not {word_buckets}")
     encoder = encoder or SentenceEncoder(threads=2)
     skills = catalog.skill_names
-    x = encoder.encode(list(commands))
+    x = head_features(encoder.encode(list(commands)), commands, word_buckets)
     y = multi_hot(skill_sets, skills)
     oof = out_of_fold(x, y, folds, seed)
     threshold = tune_threshold(oof, y, target_recall)
     recall, mean_sel, exact = selection_figures(oof, y, threshold)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    fit_head(x, y, seed=seed).to_onnx(out / HEAD_FILE)
-    meta = ToolRAGMeta(skills=skills, threshold=threshold, head_sha256=sha256_of(out / HEAD_FILE),
+    fit_head(x, y, seed=seed, word_buckets=word_buckets).to_onnx(out / HEAD_FILE)
+    meta = ToolRAGMeta(skills=skills, threshold=threshold, word_buckets=word_buckets,
+                       head_sha256=sha256_of(out / HEAD_FILE),
                        catalog_skills=skills, train_samples=len(commands),
                        heldout={"recall": recall, "mean_selected": mean_sel, "exact": exact, "folds": float(folds)})
     (out / META_FILE).write_text(json.dumps(meta.model_dump(), indent=2) + "\n", encoding="utf-8")

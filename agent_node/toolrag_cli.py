@@ -15,7 +15,7 @@ from pathlib import Path
 from agent_node.catalog import CatalogError, load_catalog
 from agent_node.model_files import ModelFileError
 from agent_node.phrasebook import PhrasebookError
-from agent_node.toolrag import ToolRAG, default_model_dir, train_toolrag
+from agent_node.toolrag import WORD_BUCKETS, ToolRAG, default_model_dir, train_toolrag
 
 
 def _training_pairs(args: argparse.Namespace, catalog) -> tuple[list[str], list[list[str]]]:
@@ -37,7 +37,7 @@ def _train(args: argparse.Namespace) -> int:
     commands, skill_sets = _training_pairs(args, catalog)
     print(f"{len(commands)} training commands ({time.perf_counter() - t0:.1f} s); encoding and training...")
     report = train_toolrag(catalog, commands, skill_sets, args.out, target_recall=args.target_recall,
-                           seed=args.seed)
+                           seed=args.seed, word_buckets=args.word_buckets)
     print(f"wrote {args.out} in {time.perf_counter() - t0:.1f} s: threshold {report.threshold:.4g}; held-out "
           f"({report.folds}-fold) recall {report.heldout_recall:.3f}, "
           f"mean skills selected {report.heldout_mean_selected:.2f}, exact set {report.heldout_exact:.3f}")
@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--phrasebook", help="phrasebook YAML for generating data (default: the reference one for "
                     "the reference catalog, else phrasings from the skill descriptions)")
     tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--word-buckets", type=int, default=WORD_BUCKETS,
+                    help=f"hashed word and word-pair features beside the embedding (default {WORD_BUCKETS}; "
+                         "0: the embedding alone)")
     tr.add_argument("--target-recall", type=float, default=0.995, help="held-out recall the threshold keeps")
     se = sub.add_parser("select", help="print the skills chosen for a command, with probabilities")
     se.add_argument("command")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
+import pytest
 
 from agent_node.answer import answer
 from agent_node.catalog import load_catalog
@@ -250,6 +251,30 @@ def test_a_sign_that_agrees_with_the_words_said_is_left_alone():
     llm = ScriptedLLM('1. rotate(angle_deg=90)\n2. drive(distance_m=2)\n3. join()\n')
     result = planner(llm, "rotate", "drive").plan("turn left 90 degrees and drive forward 2 meters")
     assert [t.args["angle_deg" if t.skill == "rotate" else "distance_m"] for t in result.plan.tasks] == [90, 2]
+
+
+def test_a_number_not_said_becomes_the_one_said_that_no_call_uses():
+    llm = ScriptedLLM('1. drive(distance_m=3.5, speed_mps=0.2)\n2. join()\n')
+    result = planner(llm, "drive").plan("drive forward three meters at point two meters per second")
+    assert result.plan.tasks[0].args == {"distance_m": 3, "speed_mps": 0.2}
+    assert result.attempts == 1 and len(llm.prompts) == 1
+    llm = ScriptedLLM('1. rotate(angle_deg=90)\n2. drive(distance_m=1.5)\n3. join()\n')  # the sign from the words
+    result = planner(llm, "rotate", "drive").plan("turn left 90 degrees and then back up 2 meters")
+    assert [t.args["angle_deg" if t.skill == "rotate" else "distance_m"] for t in result.plan.tasks] == [90, -2]
+    llm = ScriptedLLM('1. patrol(route=["garage"], laps=2)\n2. join()\n')  # a count, for a count
+    assert planner(llm, "patrol").plan("patrol the garage 3 times").plan.tasks[0].args["laps"] == 3
+
+
+@pytest.mark.parametrize("command, plan, numbers", [
+    ("drive forward 2 meters and wait 5 seconds", "1. drive(distance_m=2.5)\n2. wait(seconds=3)\n3. join()\n",
+     [2.5, 3]),
+    ("drive forward 2 meters and then 4 more", "1. drive(distance_m=3)\n2. join()\n", [3]),
+    ("drive forward 3 times", "1. drive(distance_m=1)\n2. join()\n", [1]),
+])
+def test_a_number_not_said_is_left_alone_without_exactly_one_said_number_to_put_back(command, plan, numbers):
+    """Two wrong numbers, two unused said numbers, or only a count ("3 times") for a distance."""
+    result = planner(ScriptedLLM(plan), "drive", "wait").plan(command)
+    assert [t.args.get("distance_m", t.args.get("seconds")) for t in result.plan.tasks] == numbers
 
 
 def test_a_plan_that_never_goes_to_the_place_said_is_written_again_starting_there():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,9 @@ from agent_node.catalog import Catalog, load_catalog
 from agent_node.datagen import generate
 from agent_node.encoder import EncoderSpec, SentenceEncoder, encoder_spec
 from agent_node.model_files import ModelFile, ModelFileError, verify_file
-from agent_node.toolrag import HEAD_FILE, META_FILE, SimilarityBaseline, ToolRAG, default_model_dir, train_toolrag
+from agent_node.encoder import onnx_session
+from agent_node.toolrag import (HEAD_FILE, META_FILE, Head, SimilarityBaseline, ToolRAG, default_model_dir,
+                                hashed_words, head_features, train_toolrag)
 from agent_node.toolrag_cli import main as toolrag_main
 
 CATALOG = load_catalog()
@@ -73,11 +76,20 @@ def test_requests_no_skill_serves_score_low_everywhere(rag):
     assert rag.scores("go to the living room")[0].probability > 0.8
 
 
+def test_an_email_is_not_a_message_the_robot_can_send(rag):
+    """The embedding alone puts "email" next to "message"; the hashed words tell them apart."""
+    for command in ["email my landlord about the rent", "could you write an email to Carol?"]:
+        assert rag.scores(command)[0].probability < 0.5, command
+    for command in ["send Carol a message saying the rent is paid", "text my landlord that the rent is paid"]:
+        assert rag.scores(command)[0].skill == "send_message", command
+
+
 def test_the_shipped_model_is_for_the_reference_catalog():
     meta = json.loads((default_model_dir() / META_FILE).read_text())
     assert meta["skills"] == CATALOG.skill_names
     assert 0.0 < meta["threshold"] < 1.0
     assert meta["heldout"]["recall"] >= 0.99
+    assert meta["word_buckets"] > 0
 
 
 # -- training -------------------------------------------------------------------------
@@ -92,10 +104,12 @@ TINY = Catalog.from_dict({
     ]})
 
 
-def test_training_on_a_tiny_catalog_learns_it(tmp_path, encoder):
+@pytest.mark.parametrize("word_buckets", [0, 256])
+def test_training_on_a_tiny_catalog_learns_it(tmp_path, encoder, word_buckets):
     train = generate(TINY, 150, seed=1)
     report = train_toolrag(TINY, [s.command for s in train], [[t.skill for t in s.plan] for s in train],
-                           tmp_path, encoder=encoder, folds=3)
+                           tmp_path, encoder=encoder, folds=3, word_buckets=word_buckets)
+    assert json.loads((tmp_path / META_FILE).read_text())["word_buckets"] == word_buckets
     assert report.heldout_recall >= 0.9
     rag = ToolRAG(tmp_path, catalog=TINY, encoder=encoder)
     fresh = [s for s in generate(TINY, 80, seed=99) if len(s.plan) == 1]
@@ -108,6 +122,31 @@ def test_training_on_a_tiny_catalog_learns_it(tmp_path, encoder):
 def test_training_needs_enough_pairs(tmp_path, encoder):
     with pytest.raises(ValueError, match="at least"):
         train_toolrag(TINY, ["open the gate"], [["open_gate"]], tmp_path, encoder=encoder)
+    with pytest.raises(ValueError, match="word buckets"):
+        train_toolrag(TINY, ["open the gate"] * 10, [["open_gate"]] * 10, tmp_path, encoder=encoder, word_buckets=-1)
+
+
+# -- hashed words -----------------------------------------------------------------------
+def test_hashed_words_mark_each_word_and_word_pair_in_a_stable_bucket():
+    rows = hashed_words(["Send an EMAIL", "send an email", "email an send", ""], 4096)
+    assert rows.shape == (4, 4096) and rows.dtype == np.float32
+    assert np.array_equal(rows[0], rows[1])  # case does not matter
+    assert rows[0].sum() == 5  # send, an, email, "send an", "an email"
+    assert rows[0][zlib.crc32(b"email") % 4096] == 1 and rows[0][zlib.crc32(b"an email") % 4096] == 1
+    assert not np.array_equal(rows[0], rows[2])  # the pairs keep some of the order
+    assert rows[3].sum() == 0
+
+
+def test_the_onnx_head_computes_what_the_numpy_head_does(tmp_path):
+    rng = np.random.default_rng(0)
+    head = Head(rng.normal(size=(6 + 16, 5)).astype(np.float32), rng.normal(size=5).astype(np.float32),
+                rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32), word_buckets=16)
+    head.to_onnx(tmp_path / "head.onnx")
+    embeddings = rng.normal(size=(2, 6)).astype(np.float32)
+    texts = ["go to the kitchen", "email bob"]
+    got = onnx_session(tmp_path / "head.onnx", 1, "test head").run(
+        ["probabilities"], {"embedding": embeddings, "words": hashed_words(texts, 16)})[0]
+    assert np.allclose(got, head(head_features(embeddings, texts, 16)), atol=1e-5)
 
 
 # -- the baseline ---------------------------------------------------------------------
