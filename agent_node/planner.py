@@ -28,9 +28,9 @@ from agent_node.plan import Plan, PlanParseError, Task
 from agent_node.plan_meaning import Mismatch, number_unsaid, unsaid, unused_mentions
 from agent_node.plan_text import parse_plan_text
 from agent_node.prompt import dynamic_part, static_part
-from agent_node.said_numbers import clamped, said_numbers
+from agent_node.said_numbers import clamped, unused_said_numbers
 from agent_node.toolrag import SkillScore, ToolRAG
-from agent_node.values import is_number, readable
+from agent_node.values import readable
 
 MAX_COMMAND_CHARS = 1000
 NO_SKILL = "I have no skill for that."
@@ -234,10 +234,9 @@ class Planner:
         if len(wrong) != 1:
             return plan
         m = wrong[0]
-        used = {abs(float(v)) for t in plan.tasks for v in t.args.values() if is_number(v)}
         param = self.catalog.skill(m.skill).params[m.param]
-        unused = {abs(n) for n, count in said_numbers(command)
-                  if abs(n) not in used and (param.type == "integer" or not count)}  # "3 times" counts
+        unused = {abs(n) for n, count in unused_said_numbers(command, plan)
+                  if param.type == "integer" or not count}  # "3 times" counts
         if len(unused) != 1:
             return plan
         n = unused.pop()

@@ -29,10 +29,15 @@ def said_numbers(command: str) -> list[tuple[float, bool]]:
     return [(float(m.group(1)), bool(m.group(2))) for m in _NUMBER.finditer(text)]
 
 
+def unused_said_numbers(command: str, plan: Plan) -> list[tuple[float, bool]]:
+    """:func:`said_numbers` of the command that no call of ``plan`` uses, with either sign."""
+    used = {abs(float(v)) for t in plan.tasks for v in t.args.values() if is_number(v)}
+    return [(n, count) for n, count in said_numbers(command) if abs(n) not in used]
+
+
 def clamped(command: str, plan: Plan, catalog: Catalog) -> list[str]:
     """One sentence per argument the plan seems to have clipped to a bound."""
-    used = {float(v) for t in plan.tasks for v in t.args.values() if is_number(v)}
-    said = [(n, count) for n, count in said_numbers(command) if n not in used and -n not in used]
+    said = unused_said_numbers(command, plan)
     out: list[str] = []
     for task in plan.tasks:
         skill = catalog.skill(task.skill)

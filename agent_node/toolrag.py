@@ -84,13 +84,12 @@ def head_features(embeddings: np.ndarray, texts: Sequence[str], word_buckets: in
 @dataclass
 class Head:
     """``sigmoid(relu(x @ w1 + b1) @ w2 + b2)``: one probability per skill, where
-    ``x`` is the embedding followed by ``word_buckets`` hashed-word features."""
+    ``x`` is :func:`head_features` (the embedding, then any hashed-word features)."""
 
     w1: np.ndarray
     b1: np.ndarray
     w2: np.ndarray
     b2: np.ndarray
-    word_buckets: int = 0
 
     def hidden(self, emb: np.ndarray) -> np.ndarray:
         return np.maximum(emb @ self.w1 + self.b1, 0.0)
@@ -98,16 +97,18 @@ class Head:
     def __call__(self, emb: np.ndarray) -> np.ndarray:
         return _sigmoid(self.hidden(emb) @ self.w2 + self.b2)
 
-    def to_onnx(self, path: Path) -> None:
+    def to_onnx(self, path: Path, word_buckets: int = 0) -> None:
+        """The head as an ONNX graph over inputs ``embedding`` and, with ``word_buckets``
+        (the last rows of ``w1``), ``words``."""
         import onnx
         from onnx import TensorProto, helper, numpy_helper
 
-        dim, k = self.w1.shape[0] - self.word_buckets, self.w2.shape[1]
+        dim, k = self.w1.shape[0] - word_buckets, self.w2.shape[1]
         weights = {"W1": self.w1, "B1": self.b1, "W2": self.w2, "B2": self.b2}
         inputs = [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", dim])]
         features = [helper.make_node("Identity", ["embedding"], ["features"])]
-        if self.word_buckets:
-            inputs.append(helper.make_tensor_value_info("words", TensorProto.FLOAT, ["batch", self.word_buckets]))
+        if word_buckets:
+            inputs.append(helper.make_tensor_value_info("words", TensorProto.FLOAT, ["batch", word_buckets]))
             features = [helper.make_node("Concat", ["embedding", "words"], ["features"], axis=1)]
         graph = helper.make_graph(
             [*features,
@@ -220,7 +221,7 @@ def multi_hot(skill_sets: Iterable[Iterable[str]], skills: list[str]) -> np.ndar
 
 
 def fit_head(x: np.ndarray, y: np.ndarray, hidden: int = 256, epochs: int = 300, lr: float = 0.05,
-             l2: float = 1e-4, seed: int = 0, word_buckets: int = 0) -> Head:
+             l2: float = 1e-4, seed: int = 0) -> Head:
     """Full-batch Adam on a one-hidden-layer head (``x``: :func:`head_features`);
     each label's positives and negatives weigh half each, so rare skills are not
     drowned out."""
@@ -228,8 +229,7 @@ def fit_head(x: np.ndarray, y: np.ndarray, hidden: int = 256, epochs: int = 300,
     n, d = x.shape
     k = y.shape[1]
     head = Head(rng.normal(0, math.sqrt(2 / d), (d, hidden)).astype(np.float32), np.zeros(hidden, np.float32),
-                rng.normal(0, math.sqrt(1 / hidden), (hidden, k)).astype(np.float32), np.zeros(k, np.float32),
-                word_buckets)
+                rng.normal(0, math.sqrt(1 / hidden), (hidden, k)).astype(np.float32), np.zeros(k, np.float32))
     pos = y.mean(axis=0).clip(1e-3, 1 - 1e-3)
     weight = np.where(y > 0, 0.5 / pos, 0.5 / (1 - pos)).astype(np.float32)
     params = [head.w1, head.b1, head.w2, head.b2]
@@ -299,7 +299,7 @@ def train_toolrag(catalog: Catalog, commands: Sequence[str], skill_sets: Sequenc
     recall, mean_sel, exact = selection_figures(oof, y, threshold)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    fit_head(x, y, seed=seed, word_buckets=word_buckets).to_onnx(out / HEAD_FILE)
+    fit_head(x, y, seed=seed).to_onnx(out / HEAD_FILE, word_buckets)
     meta = ToolRAGMeta(skills=skills, threshold=threshold, word_buckets=word_buckets,
                        head_sha256=sha256_of(out / HEAD_FILE),
                        catalog_skills=skills, train_samples=len(commands),

@@ -140,8 +140,8 @@ def test_hashed_words_mark_each_word_and_word_pair_in_a_stable_bucket():
 def test_the_onnx_head_computes_what_the_numpy_head_does(tmp_path):
     rng = np.random.default_rng(0)
     head = Head(rng.normal(size=(6 + 16, 5)).astype(np.float32), rng.normal(size=5).astype(np.float32),
-                rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32), word_buckets=16)
-    head.to_onnx(tmp_path / "head.onnx")
+                rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32))
+    head.to_onnx(tmp_path / "head.onnx", word_buckets=16)
     embeddings = rng.normal(size=(2, 6)).astype(np.float32)
     texts = ["go to the kitchen", "email bob"]
     got = onnx_session(tmp_path / "head.onnx", 1, "test head").run(
