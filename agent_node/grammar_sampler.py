@@ -56,8 +56,13 @@ class GrammarSampler:
         most ``limit`` characters; "" where it offers a choice or may end). A character
         is forced when it is the only one of the probes the grammar allows; the state
         itself does not move."""
+        return self.forced(limit)[0]
+
+    def forced(self, limit: int = 64) -> tuple[str, bool]:
+        """:meth:`forced_text`, and whether the grammar must end right after it (the
+        end-of-generation probe is the only one it then allows)."""
         if not len(self._probe_ids):
-            return ""
+            return "", False
         probe = self._lib.llama_sampler_clone(self._sampler)
         view = self._probes_view
         text = ""
@@ -66,13 +71,15 @@ class GrammarSampler:
                 view["id"], view["logit"], view["p"] = self._probe_ids, 0.0, 0.0
                 self._apply(self._probes, len(self._probe_ids), probe)
                 allowed = np.flatnonzero(view["logit"] != float("-inf"))
-                if len(allowed) != 1 or not self._probe_chars[allowed[0]]:
+                if len(allowed) != 1:
                     break
+                if not self._probe_chars[allowed[0]]:
+                    return text, True
                 text += self._probe_chars[allowed[0]]
                 self._lib.llama_sampler_accept(probe, int(self._probe_ids[allowed[0]]))
         finally:
             self._lib.llama_sampler_free(probe)
-        return text
+        return text, False
 
     def allows(self, token: int, logit: float = 0.0) -> bool:
         """Whether the grammar, in its present state, lets ``token`` come next."""

@@ -26,6 +26,8 @@ class Completion:
     completion_tokens: int
     #: Of the completion's tokens, those the grammar forced (taken without the model's choice).
     forced_tokens: int = 0
+    #: Passes of the model after the prompt's, each evaluating a chosen token and the text forced after it.
+    passes: int = 0
 
 
 def resolve_model(model: str | Path | None) -> Path:
@@ -131,25 +133,29 @@ class LLM:
         return Completion(out["choices"][0]["text"], usage.get("prompt_tokens", 0),
                           usage.get("completion_tokens", 0))
 
-    def _take_forced(self, sampler: GrammarSampler, most: int) -> list[int]:
+    def _take_forced(self, sampler: GrammarSampler, most: int) -> tuple[list[int], bool]:
         """The tokens of the text the grammar forces next (at most ``most``), accepted by
-        ``sampler``. The text's last token is left to the model, which may join its end
-        to what follows (``="`` and ``$`` as ``="$``); so are tokens the grammar refuses."""
-        text = sampler.forced_text()
+        ``sampler``, and whether the grammar must end after them. The text's last token
+        is left to the model, which may join its end to what follows (``="`` and ``$``
+        as ``="$``), unless the text ends the answer; so are tokens the grammar refuses."""
+        text, ends = sampler.forced()
+        tokens = self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
         taken: list[int] = []
-        for token in self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)[:-1][:most]:
+        for token in (tokens if ends else tokens[:-1])[:most]:
             if not sampler.allows(token):
-                break
+                return taken, False
             sampler.accept(token)
             taken.append(token)
-        return taken
+        return taken, ends and len(taken) == len(tokens)
 
     def _complete_in_grammar(self, prompt: str, sampler: GrammarSampler, max_tokens: int, bias: dict[int, float],
                              bias_after: str, should_stop: Callable[[], bool], prefix: str = "") -> Completion:
         """Greedy decoding checked by the grammar (see :mod:`agent_node.grammar_sampler`),
         reusing the KV cache of the prompt's longest prefix already evaluated (the static
         part). The model chooses one token at a time; text the grammar forces is taken
-        without asking it and evaluated in the same batch as the token before it."""
+        without asking it and evaluated in the same batch as the token before it. Once
+        the grammar can only end (after ``join()``), the answer is complete: the last
+        tokens are not evaluated and the model is not asked for its end."""
         llama = self.llama
         tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         started = llama.tokenize(prefix.encode("utf-8"), add_bos=False, special=False) if prefix else []
@@ -157,10 +163,12 @@ class LLM:
             if not sampler.allows(token):
                 raise ValueError(f"the grammar does not allow the answer to start with {prefix!r}")
             sampler.accept(token)
-        out: list[int] = self._take_forced(sampler, max_tokens)
-        n_forced = len(out)
+        out, ends = self._take_forced(sampler, max_tokens)
+        n_forced, passes = len(out), 0
         text = prefix.encode("utf-8") + llama.detokenize(out)
         n_prompt = len(tokens)
+        if ends:  # the grammar allows one text only
+            return Completion(text.decode("utf-8", "ignore"), n_prompt, len(out), n_forced)
         tokens += started + out
         if n_prompt + len(started) + max_tokens > llama.n_ctx():
             raise ValueError(f"the prompt ({n_prompt + len(started)} tokens) leaves no room to write in a context of "
@@ -187,12 +195,15 @@ class LLM:
             text += llama.detokenize([token])
             if should_stop():
                 break
-            more = self._take_forced(sampler, max_tokens - len(out))
+            more, ends = self._take_forced(sampler, max_tokens - len(out))
             out += more
             n_forced += len(more)
             text += llama.detokenize(more)
+            if ends:
+                break
             llama.eval([token, *more])
-        return Completion(text.decode("utf-8", "ignore"), n_prompt, len(out), n_forced)
+            passes += 1
+        return Completion(text.decode("utf-8", "ignore"), n_prompt, len(out), n_forced, passes)
 
 
 def default_threads() -> int:

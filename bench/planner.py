@@ -43,6 +43,7 @@ CONFIGS: dict[str, dict] = {
     "base": {},
     "no-toolrag": {"use_toolrag": False},
     "no-grammar": {"use_grammar": False},
+    "no-toolrag-no-grammar": {"use_toolrag": False, "use_grammar": False},
     "no-examples": {"examples": 0, "fixed_examples": 0},
     "k0": {"examples": 0},
     "k2": {"examples": 2},

@@ -179,3 +179,18 @@ def test_an_answer_can_be_started_for_the_model_within_the_grammar(planner):
     assert out.text.startswith(start + "2. ") and out.text.endswith("join()\n")
     with pytest.raises(ValueError, match="does not allow"):
         planner.llm.complete(prompt, grammar=gbnf, max_tokens=60, prefix="1. format_disk()\n")
+
+
+
+def test_the_model_is_not_asked_for_what_the_grammar_ends_with(planner):
+    from agent_node.grammar import plan_grammar
+    from agent_node.prompt import dynamic_part
+
+    skills = ["find_person", "navigate_to", "say"]
+    out = planner.llm.complete(planner.static + dynamic_part("find Bob and go to him", skills),
+                               grammar=plan_grammar(CATALOG, skills), max_tokens=80)
+    assert out.text.endswith("join()\n")
+    # one pass after each choice of the model but the last ("join"): "()\n" and the end are not asked for
+    assert out.passes == out.completion_tokens - out.forced_tokens - 1 > 0
+    fixed = planner.llm.complete(planner.static + dynamic_part("anything", skills), grammar='root ::= "1. join()\\n"')
+    assert (fixed.text, fixed.passes, fixed.forced_tokens) == ("1. join()\n", 0, fixed.completion_tokens)
