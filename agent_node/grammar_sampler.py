@@ -9,7 +9,7 @@ the best allowed one taken (llama.cpp's own ``common_sampler`` does the same).
 The result is the same token as the full match would give: the best-scored
 token the grammar allows.
 
-:meth:`GrammarSampler.forced_text` tells what text the grammar leaves no choice
+:meth:`GrammarSampler.forced` tells what text the grammar leaves no choice
 about from here (``_to(location="`` once a plan line has reached ``navigate``), so
 the caller can feed it to the model in one batch instead of one token at a time.
 """
@@ -27,7 +27,7 @@ class GrammarSampler:
     def __init__(self, llama_cpp, vocab, gbnf: str, n_vocab: int, root: str = "root",
                  char_tokens: dict[int, str] | None = None):
         """``char_tokens`` (token -> its one character, an end-of-generation token -> "")
-        are the probes of :meth:`forced_text`; without them nothing is forced."""
+        are the probes of :meth:`forced`; without them nothing is forced."""
         self._lib = llama_cpp
         self._sampler = None
         self._sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode("utf-8"), root.encode("utf-8"))
@@ -51,16 +51,12 @@ class GrammarSampler:
             data=ctypes.cast(data, self._lib.llama_token_data_p), size=size, selected=-1, sorted=False)
         self._lib.llama_sampler_apply(sampler or self._sampler, ctypes.byref(array))
 
-    def forced_text(self, limit: int = 64) -> str:
-        """The text the grammar allows as the only way on from its present state (at
-        most ``limit`` characters; "" where it offers a choice or may end). A character
-        is forced when it is the only one of the probes the grammar allows; the state
-        itself does not move."""
-        return self.forced(limit)[0]
-
     def forced(self, limit: int = 64) -> tuple[str, bool]:
-        """:meth:`forced_text`, and whether the grammar must end right after it (the
-        end-of-generation probe is the only one it then allows)."""
+        """The text the grammar allows as the only way on from its present state (at
+        most ``limit`` characters; "" where it offers a choice or may end), and whether
+        the grammar must end right after it (the end-of-generation probe is the only one
+        it then allows). A character is forced when it is the only one of the probes the
+        grammar allows; the state itself does not move."""
         if not len(self._probe_ids):
             return "", False
         probe = self._lib.llama_sampler_clone(self._sampler)

@@ -71,7 +71,7 @@ class LLM:
     def _one_character_tokens(self) -> dict[int, str]:
         """The tokens that are one character (printable ASCII, tab, newline and a few
         others, so that a grammar allowing any character never looks forced), and the
-        end-of-generation token as "": the probes of GrammarSampler.forced_text."""
+        end-of-generation token as "": the probes of GrammarSampler.forced."""
         chars = [chr(c) for c in range(32, 127)] + ["\n", "\t", "é", "ß", "ж", "中", "…"]
         found = {}
         for char in chars:
@@ -143,7 +143,7 @@ class LLM:
         taken: list[int] = []
         for token in (tokens if ends else tokens[:-1])[:most]:
             if not sampler.allows(token):
-                return taken, False
+                break
             sampler.accept(token)
             taken.append(token)
         return taken, ends and len(taken) == len(tokens)

@@ -141,17 +141,18 @@ def test_the_grammar_forces_what_leaves_no_choice_and_nothing_where_there_is_one
     from agent_node.grammar import plan_grammar
 
     sampler = planner.llm._grammar(plan_grammar(CATALOG, ["navigate_to", "say", "find_person"]))
-    assert sampler.forced_text() == "1. "  # a number, then a choice of skill (or join)
+    assert sampler.forced() == ("1. ", False)  # a number, then a choice of skill (or join)
     for token in planner.llm.token_ids("1. navigate"):
         sampler.accept(token)
-    assert sampler.forced_text() == '_to(location="'  # then a choice of place
+    assert sampler.forced() == ('_to(location="', False)  # then a choice of place
     for token in planner.llm.token_ids('_to(location="k'):
         sampler.accept(token)
-    assert sampler.forced_text() == 'itchen")\n2. '
+    assert sampler.forced() == ('itchen")\n2. ', False)
     for token in planner.llm.token_ids('itchen")\n2. say(text="'):
         sampler.accept(token)
-    assert sampler.forced_text() == ""  # free text
-    assert sampler.forced_text(limit=2) == "" and len(planner.llm._grammar("root ::= \"abcdef\"").forced_text(limit=4)) == 4
+    assert sampler.forced() == ("", False)  # free text
+    assert sampler.forced(limit=2) == ("", False)
+    assert planner.llm._grammar("root ::= \"abcdef\"").forced(limit=4) == ("abcd", False)
 
 
 def test_a_grammar_requiring_a_skill_makes_the_model_call_it(planner):
