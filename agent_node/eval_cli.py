@@ -17,7 +17,8 @@ from agent_node.metric import match_plans
 from agent_node.model_files import ModelFileError
 from agent_node.plan_json import plan_to_data
 from agent_node.plan_text import format_plan_text
-from agent_node.planner import DECLINE_BELOW, JOIN_BIAS, PRUNE_BELOW, REQUIRE_ABOVE, Planner, PlanResult
+from agent_node.planner import (DECLINE_BELOW, JOIN_BIAS, PRUNE_BELOW, REQUIRE_ABOVE, UNLIKELY_BIAS, Planner,
+                                PlanResult)
 
 
 def _planner_args(ap: argparse.ArgumentParser) -> None:
@@ -39,6 +40,9 @@ def _planner_args(ap: argparse.ArgumentParser) -> None:
                          f"leaves out (default {REQUIRE_ABOVE}; above 1: never)")
     ap.add_argument("--join-bias", type=float, default=JOIN_BIAS,
                     help=f"logit bias toward ending the plan after its first call (default {JOIN_BIAS:g})")
+    ap.add_argument("--unlikely-bias", type=float, default=UNLIKELY_BIAS,
+                    help=f"logit bias toward a later call of a skill below --prune-below (default {UNLIKELY_BIAS:g}; "
+                         f"0: none)")
     ap.add_argument("--threads", type=int, default=default_threads())
 
 
@@ -46,7 +50,8 @@ def build_planner(args: argparse.Namespace) -> Planner:
     return Planner.load(load_catalog(args.catalog), args.model, args.threads, args.toolrag,
                         use_toolrag=not args.no_toolrag, use_grammar=not args.no_grammar, examples=args.examples,
                         fixed_examples=args.fixed_examples, decline_below=args.decline_below,
-                        prune_below=args.prune_below, require_above=args.require_above, join_bias=args.join_bias)
+                        prune_below=args.prune_below, require_above=args.require_above, join_bias=args.join_bias,
+                        unlikely_bias=args.unlikely_bias)
 
 
 def plan_main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ Completions are greedy (temperature 0) and may be constrained by a GBNF grammar.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -101,26 +102,28 @@ class LLM:
 
     def complete(self, prompt: str, grammar: str | None = None, max_tokens: int = 400,
                  stop: list[str] | None = None, bias: dict[int, float] | None = None,
-                 bias_after: str = "", should_stop: Callable[[], bool] | None = None,
+                 bias_at: str = "", should_stop: Callable[[], bool] | None = None,
                  prefix: str = "") -> Completion:
-        """Greedy completion. ``bias`` is added to those tokens' logits once the
-        output contains ``bias_after`` (e.g. favour ending a plan after its first line).
+        """Greedy completion. ``bias`` is added to those tokens' logits where the
+        output so far ends with a match of the regular expression ``bias_at`` (e.g. at
+        the start of a plan's later calls; "" is everywhere).
         ``should_stop`` is asked after every token; True ends the completion there.
         With a ``grammar``, ``stop`` is not used: the grammar says where the text ends.
         ``prefix`` is the start of the answer, written for the model (the grammar must
         allow it); the completion's text includes it."""
         if grammar:
-            return self._complete_in_grammar(prompt, self._grammar(grammar), max_tokens, bias or {}, bias_after,
-                                             should_stop or (lambda: False), prefix)
+            return self._complete_in_grammar(prompt, self._grammar(grammar), max_tokens, bias or {},
+                                             re.compile(f"(?:{bias_at})$"), should_stop or (lambda: False), prefix)
         if prefix:
-            out = self.complete(prompt + prefix, None, max_tokens, stop, bias, bias_after, should_stop)
+            out = self.complete(prompt + prefix, None, max_tokens, stop, bias, bias_at, should_stop)
             return Completion(prefix + out.text, out.prompt_tokens, out.completion_tokens)
         processors = None
         if bias:
             n_prompt = len(self.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+            where = re.compile(f"(?:{bias_at})$")
 
             def add_bias(input_ids, scores):
-                if bias_after in self.llama.detokenize(list(input_ids[n_prompt:])).decode("utf-8", "ignore"):
+                if where.search(self.llama.detokenize(list(input_ids[n_prompt:])).decode("utf-8", "ignore")):
                     for token, b in bias.items():
                         scores[token] += b
                 return scores
@@ -149,7 +152,7 @@ class LLM:
         return taken, ends and len(taken) == len(tokens)
 
     def _complete_in_grammar(self, prompt: str, sampler: GrammarSampler, max_tokens: int, bias: dict[int, float],
-                             bias_after: str, should_stop: Callable[[], bool], prefix: str = "") -> Completion:
+                             bias_at: re.Pattern, should_stop: Callable[[], bool], prefix: str = "") -> Completion:
         """Greedy decoding checked by the grammar (see :mod:`agent_node.grammar_sampler`),
         reusing the KV cache of the prompt's longest prefix already evaluated (the static
         part). The model chooses one token at a time; text the grammar forces is taken
@@ -183,7 +186,7 @@ class LLM:
         vocab, n_vocab = llama._model.vocab, llama.n_vocab()
         while len(out) < max_tokens:
             logits = np.ctypeslib.as_array(self._lib.llama_get_logits_ith(llama._ctx.ctx, -1), shape=(n_vocab,))
-            if bias and bias_after.encode("utf-8") in text:
+            if bias and bias_at.search(text.decode("utf-8", "ignore")):
                 logits = logits.copy()
                 for token, b in bias.items():
                     logits[token] += b

@@ -45,6 +45,12 @@ JOIN_BIAS = 0.0
 #: `say`): it is dropped. On the generated data 96 % of commands have every
 #: needed skill at or above it.
 PRUNE_BELOW = 0.05
+#: Added, at the start of every call but the first, to the logits of the tokens that
+#: can only begin the name of a skill below PRUNE_BELOW: such a call would mostly be
+#: dropped, and writing it costs time (a `say` sentence is ~10 passes of the model).
+UNLIKELY_BIAS = -10.0
+#: Where a plan's later calls start: after a line's end and the call's number.
+LATER_CALL = r"\n\d+\. ?"
 #: A skill ToolRAG gives at least this probability that a plan leaves out is one the
 #: command asked for: the plan is written again, with the grammar requiring it. On
 #: generated commands 3.9 % of gold plans leave out such a skill. On 119 generated
@@ -78,7 +84,7 @@ class Planner:
                  max_tasks: int = 12, max_tokens: int = 320, bank: ExampleBank | None = None, examples: int = 1,
                  fixed_examples: int = 16, decline_below: float = DECLINE_BELOW, join_bias: float = JOIN_BIAS,
                  threshold: float | None = None, prune_below: float = PRUNE_BELOW,
-                 require_above: float = REQUIRE_ABOVE):
+                 require_above: float = REQUIRE_ABOVE, unlikely_bias: float = UNLIKELY_BIAS):
         self.catalog = catalog
         self.llm = llm
         self.toolrag = toolrag
@@ -93,9 +99,9 @@ class Planner:
         self.require_above = require_above
         #: Asked while the model writes; True abandons the plan (the agent sets it to its cancel flag).
         self.should_stop: Callable[[], bool] = lambda: False
-        # A small model rarely knows when to stop: favour "N. join()" after the first call.
-        join = llm.token_ids(" join")
-        self.bias = {join[0]: join_bias} if join and join_bias else {}
+        self.join_bias = join_bias
+        self.unlikely_bias = unlikely_bias
+        self._name_starts: dict[str, set[int]] = {}
         # The fixed examples sit in the cached static part: free per command.
         fixed = bank.representative(fixed_examples) if bank is not None and fixed_examples else None
         self.static = static_part(catalog, examples=fixed)
@@ -106,7 +112,7 @@ class Planner:
              use_toolrag: bool = True, use_grammar: bool = True, examples: int = 1,
              fixed_examples: int = 16, decline_below: float = DECLINE_BELOW, join_bias: float = JOIN_BIAS,
              threshold: float | None = None, prune_below: float = PRUNE_BELOW, require_above: float = REQUIRE_ABOVE,
-             allowed: list[str] | None = None) -> "Planner":
+             unlikely_bias: float = UNLIKELY_BIAS, allowed: list[str] | None = None) -> "Planner":
         """Load the models once (ModelFileError when one is missing or corrupt) and
         evaluate the static part of the prompt. ``allowed`` (the policy's allowlist)
         restricts the skills the model is shown and may write."""
@@ -115,7 +121,8 @@ class Planner:
         catalog = catalog if allowed is None else catalog.subset(allowed)
         planner = cls(catalog, LLM(model, threads=threads), toolrag, use_grammar=use_grammar, bank=bank,
                       examples=examples, fixed_examples=fixed_examples, decline_below=decline_below,
-                      join_bias=join_bias, threshold=threshold, prune_below=prune_below, require_above=require_above)
+                      join_bias=join_bias, threshold=threshold, prune_below=prune_below, require_above=require_above,
+                      unlikely_bias=unlikely_bias)
         planner.warm_up()
         return planner
 
@@ -136,13 +143,37 @@ class Planner:
             return selected, []
         return selected, self.bank.retrieve(embedding, self.examples)
 
-    def _write(self, dynamic: str, skills: list[str], start: str = "", required: list[str] = ()) -> tuple[str, int]:
+    def _starts_of(self, name: str) -> set[int]:
+        """The tokens that can begin ``name`` where a call's name is written (with or without its space)."""
+        if name not in self._name_starts:
+            prefixes = [text[:k] for text in (name, " " + name) for k in range(1, len(text) + 1) if text[:k] != " "]
+            self._name_starts[name] = {ids[0] for ids in map(self.llm.token_ids, prefixes) if len(ids) == 1}
+        return self._name_starts[name]
+
+    def _bias(self, skills: list[str], selected: list[SkillScore]) -> dict[int, float]:
+        """The logit bias at the start of a plan's later calls: toward ``join`` by
+        ``join_bias`` (a small model rarely knows when to stop), and by
+        ``unlikely_bias`` toward the tokens that begin only skills ToolRAG gave less
+        than ``prune_below`` (see UNLIKELY_BIAS)."""
+        join = self.llm.token_ids(" join")[:1]
+        bias = {join[0]: self.join_bias} if join and self.join_bias else {}
+        if self.toolrag is None or not self.prune_below or not self.unlikely_bias:
+            return bias
+        probability = {s.skill: s.probability for s in selected}
+        unlikely = {s for s in skills if probability.get(s, 0.0) < self.prune_below}
+        others = set().union(*(self._starts_of(s) for s in [*skills, "join"] if s not in unlikely))
+        for name in unlikely:
+            bias |= {token: self.unlikely_bias for token in self._starts_of(name) - others}
+        return bias
+
+    def _write(self, dynamic: str, skills: list[str], selected: list[SkillScore], start: str = "",
+               required: list[str] = ()) -> tuple[str, int]:
         """The model's plan text (beginning with ``start``, calling every skill of
         ``required``) and the prompt's length in tokens."""
         grammar = plan_grammar(self.catalog, skills, self.max_tasks, required) if self.use_grammar else None
         out = self.llm.complete(self.static + dynamic, grammar=grammar, max_tokens=self.max_tokens,
-                                stop=None if grammar else ["join()", "<|im_end|>"], bias=self.bias, bias_after="\n",
-                                should_stop=self.should_stop, prefix=start)
+                                stop=None if grammar else ["join()", "<|im_end|>"], bias=self._bias(skills, selected),
+                                bias_at=LATER_CALL, should_stop=self.should_stop, prefix=start)
         text = out.text if grammar else _close_plan(out.text)
         return text, out.prompt_tokens
 
@@ -175,7 +206,7 @@ class Planner:
         dynamic = dynamic_part(words_to_digits(command), skills, retrieved)
         for attempt in (1, 2):
             result.attempts = attempt
-            result.text, tokens = self._write(dynamic, skills)
+            result.text, tokens = self._write(dynamic, skills, result.selected)
             result.prompt_tokens = max(result.prompt_tokens, tokens)
             if self.should_stop():
                 result.declined, result.reason, result.plan = True, CANCELLED, Plan()
@@ -318,7 +349,7 @@ class Planner:
         """One more attempt at the plan (counted in ``result``): its text and the checked
         plan without unasked calls, or None when it fails the checker or was stopped."""
         result.attempts += 1
-        text, _ = self._write(dynamic, skills, start, required)
+        text, _ = self._write(dynamic, skills, selected, start, required)
         rewritten, _ = self._read(text)
         if rewritten is None or self.should_stop():
             return text, None

@@ -51,6 +51,7 @@ CONFIGS: dict[str, dict] = {
     "bias0": {"join_bias": 0.0},
     "bias2": {"join_bias": 2.0},
     "bias4": {"join_bias": 4.0},
+    "no-unlikely-bias": {"unlikely_bias": 0.0},
     "th0.01": {"threshold": 0.01},
     "th0.05": {"threshold": 0.05},
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from agent_node.catalog import load_catalog
 from agent_node.executor import Executor
 from agent_node.grammar import GbnfMatcher
 from agent_node.llm import Completion
-from agent_node.planner import NO_SKILL, Planner, clean_command
+from agent_node.planner import LATER_CALL, NO_SKILL, UNLIKELY_BIAS, Planner, clean_command
 from agent_node.plan_io import read_plan
 from agent_node.toolrag import SkillScore
 from tool_adapters.sim.robot import SimRobot
@@ -33,7 +34,7 @@ class ScriptedLLM:
     def token_ids(self, text):
         return [len(text)]
 
-    def complete(self, prompt, grammar=None, max_tokens=400, stop=None, bias=None, bias_after="", should_stop=None,
+    def complete(self, prompt, grammar=None, max_tokens=400, stop=None, bias=None, bias_at="", should_stop=None,
                  prefix="") -> Completion:
         self.prompts.append(prompt)
         self.grammars.append(grammar)
@@ -131,6 +132,30 @@ def test_the_join_bias_favours_ending_the_plan():
     planner(llm, "get_battery", join_bias=3.0).plan("battery?")
     planner(llm, "get_battery", join_bias=0.0).plan("battery?")
     assert llm.biases == [{len(" join"): 3.0}, {}]
+
+
+class TokenizingLLM(ScriptedLLM):
+    """A ScriptedLLM whose tokenizer knows a few words as single tokens (the rest: one per character)."""
+
+    VOCAB = {" join": 1, " get": 2, " get_location": 3, " s": 4, " say": 5, "say": 6, " nav": 7}
+
+    def token_ids(self, text):
+        return [self.VOCAB[text]] if text in self.VOCAB else [100 + ord(c) for c in text]
+
+
+def test_later_calls_of_unlikely_skills_are_biased_against_at_their_start():
+    llm = TokenizingLLM("1. get_battery()\n2. join()\n", "1. get_battery()\n2. join()\n")
+    selector = FixedSelector("get_battery", "navigate_to", get_location=0.02, say=0.01)
+    Planner(CATALOG, llm, selector, join_bias=2.0).plan("battery?")
+    # tokens only unlikely skills begin with ("s" is one character: one token); " get" and "g" also
+    # begin get_battery, " nav" and "n" navigate_to
+    unlikely = {3, 4, 5, 6, 100 + ord("s")}
+    assert llm.biases[0] == {1: 2.0} | {token: UNLIKELY_BIAS for token in unlikely}
+    Planner(CATALOG, llm, selector, unlikely_bias=0.0).plan("battery?")
+    assert llm.biases[1] == {}
+    later = re.compile(f"(?:{LATER_CALL})$")
+    assert later.search("1. get_battery()\n2.") and later.search("1. get_battery()\n12. ")
+    assert not later.search("1.") and not later.search("1. get_battery()\n")
 
 
 def test_unlikely_calls_nothing_needs_are_dropped():

@@ -16,7 +16,7 @@ from agent_node.catalog import load_catalog
 from agent_node.executor import Executor
 from agent_node.llm import resolve_model
 from agent_node.model_files import ModelFileError
-from agent_node.planner import CANCELLED, Planner
+from agent_node.planner import CANCELLED, UNLIKELY_BIAS, Planner
 from agent_node.planner_models import PlannerSpec
 from tool_adapters.sim.robot import SimRobot
 
@@ -182,7 +182,6 @@ def test_an_answer_can_be_started_for_the_model_within_the_grammar(planner):
         planner.llm.complete(prompt, grammar=gbnf, max_tokens=60, prefix="1. format_disk()\n")
 
 
-
 def test_the_model_is_not_asked_for_what_the_grammar_ends_with(planner):
     from agent_node.grammar import plan_grammar
     from agent_node.prompt import dynamic_part
@@ -195,3 +194,24 @@ def test_the_model_is_not_asked_for_what_the_grammar_ends_with(planner):
     assert out.passes == out.completion_tokens - out.forced_tokens - 1 > 0
     fixed = planner.llm.complete(planner.static + dynamic_part("anything", skills), grammar='root ::= "1. join()\\n"')
     assert (fixed.text, fixed.passes, fixed.forced_tokens) == ("1. join()\n", 0, fixed.completion_tokens)
+
+
+@pytest.mark.parametrize("command, likely", [
+    ("What do you see right now?", ["detect_objects"]),  # the model likes to add: say(text="I can see $1.")
+    ("Walk over to the kitchen", ["navigate_to"]),        # ... and here: pick(object="kitchen")
+])
+def test_later_calls_of_skills_toolrag_finds_unlikely_are_not_written(planner, command, likely):
+    from agent_node.plan_text import parse_plan_text
+
+    def written(result):
+        return [t.skill for t in parse_plan_text(result.text).tasks]
+
+    result = planner.plan(command)
+    assert written(result) == likely == [t.skill for t in result.plan.tasks]
+    planner.unlikely_bias = 0.0
+    try:
+        unbiased = planner.plan(command)
+    finally:
+        planner.unlikely_bias = UNLIKELY_BIAS
+    assert written(unbiased)[:1] == likely and len(written(unbiased)) == 2  # written, then dropped
+    assert unbiased.plan == result.plan
