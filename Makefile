@@ -4,13 +4,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.setup-done
+# The planner's stored prompt states (agent_node/prompt_states.py), made again when the prompt may have changed.
+STATES := $(VENV)/.prompt-states-done
 # The ROS 2 interfaces package, built with colcon into $(VENV) (scripts/build_ros_interfaces.sh).
 ROS_INTERFACES := $(wildcard home_robot_interfaces/*.txt home_robot_interfaces/*.xml \
 	home_robot_interfaces/action/*.action home_robot_interfaces/srv/*.srv) scripts/build_ros_interfaces.sh
 
 .PHONY: setup demo test bench toolrag models-extra clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(STATES)
 
 $(STAMP): requirements.txt requirements-models.txt requirements-llm.txt models/registry.yaml setup.py setup.cfg package.xml \
 		requirements-ros.txt $(ROS_INTERFACES) requirements-speech.txt models/speech.yaml models/whisper_ct2_to_ggml.py \
@@ -35,6 +37,11 @@ $(STAMP): requirements.txt requirements-models.txt requirements-llm.txt models/r
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-ros.txt
 	bash scripts/build_ros_interfaces.sh $(VENV)
 	@touch $(STAMP)
+
+$(STATES): $(STAMP) agent_node/prompt.py agent_node/example_bank.py agent_node/planner.py \
+		models/example_bank_home_robot/bank.json config/home_robot_skills.yaml
+	$(BIN)/python -m agent_node.planner_models store-states
+	@touch $(STATES)
 
 demo: setup
 	$(BIN)/agent-run --plan examples/bring_book_and_report.txt

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from agent_node.catalog import CatalogError, load_catalog
+from agent_node.example_bank import STAND_INS
 from agent_node.llm import default_threads
 from agent_node.metric import match_plans
 from agent_node.model_files import ModelFileError
@@ -43,6 +44,12 @@ def _planner_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--unlikely-bias", type=float, default=UNLIKELY_BIAS,
                     help=f"logit bias toward a later call of a skill below --prune-below (default {UNLIKELY_BIAS:g}; "
                          f"0: none)")
+    ap.add_argument("--stand-ins", type=int, default=STAND_INS,
+                    help=f"examples of each common plan shape that stand in for the rest at retrieval; their prompt "
+                         f"states are stored (default {STAND_INS}; 0: show the nearest example as it is)")
+    ap.add_argument("--states", help="directory of stored prompt states (default ~/.cache/agent_node/prompt_states)")
+    ap.add_argument("--no-states", action="store_true",
+                    help="evaluate every prompt segment instead of restoring stored states (same plans, slower)")
     ap.add_argument("--threads", type=int, default=default_threads())
 
 
@@ -51,7 +58,8 @@ def build_planner(args: argparse.Namespace) -> Planner:
                         use_toolrag=not args.no_toolrag, use_grammar=not args.no_grammar, examples=args.examples,
                         fixed_examples=args.fixed_examples, decline_below=args.decline_below,
                         prune_below=args.prune_below, require_above=args.require_above, join_bias=args.join_bias,
-                        unlikely_bias=args.unlikely_bias)
+                        unlikely_bias=args.unlikely_bias, stand_ins=args.stand_ins, states_dir=args.states,
+                        store_states=not args.no_states)
 
 
 def plan_main(argv: list[str] | None = None) -> int:

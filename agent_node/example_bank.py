@@ -3,12 +3,19 @@
 Built from the data generator (never from an evaluation set), embedded with the
 ToolRAG encoder, stored as ``bank.jsonl`` (command + plan text per line) and
 ``embeddings.npy`` (float16, unit rows) with a ``bank.json`` recording sha256s.
+
+Examples have shapes (the skills a plan calls, in order, and the results each call
+cites). A few examples of each common shape, chosen to be like all the others,
+stand in for the rest at retrieval: the nearest example's shape decides, and its
+most similar stand-in is shown. The planner stores the stand-ins' KV cells
+(:mod:`agent_node.prompt_states`), so showing one costs no evaluation.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +27,8 @@ from agent_node.paths import share_dir
 from agent_node.plan_text import format_plan_text
 
 BANK_FILE, EMBEDDINGS_FILE, META_FILE = "bank.jsonl", "embeddings.npy", "bank.json"
+#: Stand-ins kept of each plan shape, and how often a shape must occur to have them.
+STAND_INS, STAND_IN_MIN_COUNT = 2, 3
 
 
 def default_bank_dir() -> Path:
@@ -33,17 +42,47 @@ class ExampleBank:
         self.commands = commands
         self.plans = plans
         self.embeddings = embeddings.astype(np.float32)
+        self.shapes = [plan_shape(p) for p in plans]
 
     def __len__(self) -> int:
         return len(self.commands)
 
-    def retrieve(self, embedding: np.ndarray, k: int = 4) -> list[tuple[str, str]]:
-        """The k most similar examples, least similar first (the closest sits next to the command)."""
+    def retrieve(self, embedding: np.ndarray, k: int = 4,
+                 stand_ins: Mapping[str, list[int]] | None = None) -> list[tuple[str, str]]:
+        """The k most similar examples, least similar first (the closest sits next to
+        the command). With ``stand_ins`` (see :meth:`stand_ins`) each is replaced by the
+        most similar stand-in of its shape, where its shape has them."""
         if not len(self) or k <= 0:
             return []
         sims = self.embeddings @ embedding.astype(np.float32)
-        top = np.argsort(-sims)[:k][::-1]
-        return [(self.commands[i], self.plans[i]) for i in top]
+        top = [int(i) for i in np.argsort(-sims)[:k]]
+        if stand_ins:
+            top = list(dict.fromkeys(max(stand_ins.get(self.shapes[i], [i]), key=lambda j: sims[j]) for i in top))
+        return [(self.commands[i], self.plans[i]) for i in reversed(top)]
+
+    def stand_ins(self, per_shape: int = STAND_INS, min_count: int = STAND_IN_MIN_COUNT) -> dict[str, list[int]]:
+        """For each plan shape of at least ``min_count`` examples, the ``per_shape`` of
+        them most like all of its examples together (greedy facility location on the
+        embeddings: each next one adds the most similarity to its nearest chosen one).
+        Deterministic."""
+        groups: dict[str, list[int]] = {}
+        for i, shape in enumerate(self.shapes):
+            groups.setdefault(shape, []).append(i)
+        chosen = {}
+        for shape, members in groups.items():
+            if len(members) < min_count or per_shape <= 0:
+                continue
+            emb = self.embeddings[members]
+            sims = emb @ emb.T
+            best = np.full(len(members), -1.0, dtype=np.float32)
+            picked: list[int] = []
+            for _ in range(min(per_shape, len(members))):
+                gain = np.maximum(sims - best[:, None], 0).sum(axis=0)
+                gain[picked] = -1.0
+                picked.append(int(np.argmax(gain)))
+                best = np.maximum(best, sims[:, picked[-1]])
+            chosen[shape] = [members[j] for j in picked]
+        return chosen
 
     def representative(self, n: int, max_tasks: int = 5, max_chars: int = 90) -> list[tuple[str, str]]:
         """Up to ``n`` short examples that together show every skill, every way one
@@ -97,6 +136,13 @@ class ExampleBank:
                                  "`python -m agent_node.example_bank build`") from None
         except (KeyError, TypeError, ValueError) as e:
             raise ModelFileError(f"example bank {d} is corrupt: {e}") from None
+
+
+def plan_shape(plan_text: str) -> str:
+    """A plan with each call's arguments replaced by the results it cites:
+    ``1. find_person()\n2. navigate_to($1)\n3. join()``."""
+    return re.sub(r"\((.*)\)", lambda m: "(" + ",".join(sorted(set(re.findall(r"\$\d+", m.group(1))))) + ")",
+                  plan_text)
 
 
 def _features(plan_text: str) -> set[str]:

@@ -3,21 +3,25 @@
 A registry name (see ``models/registry.yaml``) is checked by size and sha256
 before llama.cpp ever reads it; any other path must at least be a GGUF file.
 Completions are greedy (temperature 0) and may be constrained by a GBNF grammar.
+A prompt's leading segments (the static part, a bank example) can have their KV
+cells stored and restored instead of evaluated (:mod:`agent_node.prompt_states`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
 from agent_node.grammar_sampler import GrammarSampler
 from agent_node.model_files import ModelFileError, verify_file
 from agent_node.planner_models import check_gguf, planner_spec, planner_specs
+from agent_node.prompt_states import PromptStates
 
 
 @dataclass
@@ -47,13 +51,29 @@ def resolve_model(model: str | Path | None) -> Path:
     return path
 
 
-class LLM:
-    """llama.cpp with the settings the planner needs; reuses its KV cache across calls."""
+def model_key(model: str | Path | None, path: Path) -> str:
+    """What names a model's KV cells: its registered sha256 (else its path, size and
+    time), llama.cpp's version and the CPU features it was built for."""
+    import llama_cpp
 
-    def __init__(self, model: str | Path | None = None, threads: int = 2, n_ctx: int = 4096, seed: int = 0):
+    if model is None or str(model) in planner_specs():
+        identity = planner_spec(str(model) if model else None).sha256
+    else:
+        st = path.stat()
+        identity = f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+    return f"{identity} llama-cpp-python {llama_cpp.__version__} {llama_cpp.llama_print_system_info().decode()}"
+
+
+class LLM:
+    """llama.cpp with the settings the planner needs; reuses its KV cache across calls
+    and, given ``states_dir``, the stored KV cells of the prompt segments it is told of."""
+
+    def __init__(self, model: str | Path | None = None, threads: int = 2, n_ctx: int = 4096, seed: int = 0,
+                 states_dir: str | Path | None = None):
         try:
             import llama_cpp
             from llama_cpp import Llama, LogitsProcessorList, StoppingCriteriaList
+            from llama_cpp._internals import LlamaContext
         except ImportError:
             raise ModelFileError("llama-cpp-python is not installed; run `make setup`") from None
         self.path = resolve_model(model)
@@ -64,9 +84,16 @@ class LLM:
         try:
             self.llama = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=threads,
                                n_threads_batch=threads, n_batch=512, seed=seed, verbose=False)
+            # Sequence 1 carries stored cells in and out; one KV buffer holds both sequences,
+            # so that cells copied between them are shared, not moved.
+            params = self.llama.context_params
+            params.n_seq_max, params.kv_unified = 2, True
+            self.llama._ctx.close()
+            self.llama._ctx = LlamaContext(model=self.llama._model, params=params, verbose=False)
         except (ValueError, RuntimeError) as e:
             raise ModelFileError(f"llama.cpp cannot load {self.path}: {e}") from None
         self.name = str(model) if model else self.path.stem
+        self.states = PromptStates(states_dir, model_key(model, self.path)) if states_dir else None
         self._char_tokens = self._one_character_tokens()
 
     def _one_character_tokens(self) -> dict[int, str]:
@@ -100,20 +127,98 @@ class LLM:
     def token_ids(self, text: str) -> list[int]:
         return list(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def _segment_ends(self, prompt: str, tokens: list[int], segments: Sequence[int]) -> list[int]:
+        """Where the prompt's segments end (character offsets) in its tokens: the tokens
+        of ``prompt[:end]`` that the whole prompt shares (a token may join across it)."""
+        ends = []
+        for end in sorted(segments):
+            head = self.llama.tokenize(prompt[:end].encode("utf-8"), add_bos=False, special=True)
+            ends.append(_common_length(head, tokens))
+        return ends
+
+    def _evaluate(self, tokens: list[int], ends: Sequence[int], logits: bool = True) -> int:
+        """Bring the KV cache to ``tokens`` (with the last one's logits unless ``logits``
+        is False), reusing what it holds. Each of ``ends`` (ascending token counts) ends
+        a segment that is restored from the stored states when they hold it, else
+        evaluated alone, from its start, and stored: its cells are the same either way,
+        whatever came before it. Returns how many segments were evaluated."""
+        llama = self.llama
+        held = _common_length(llama.input_ids[:llama.n_tokens], tokens)
+        start = evaluated = 0
+        for end in ends:
+            if end <= start or end > len(tokens) or (logits and end == len(tokens)):
+                continue
+            if held < end:
+                llama.n_tokens = start
+                if not self._restore(tokens[:end], start):
+                    llama.eval(tokens[start:end])
+                    evaluated += 1
+                    if self.states is not None:
+                        self.states.save(tokens[:end], start, self._cells(start))
+                held = end
+            start = end
+        if not logits and held == len(tokens):
+            llama.n_tokens = held
+            return evaluated
+        llama.n_tokens = min(held, len(tokens) - 1)  # at least one token to evaluate: its logits come next
+        llama.eval(tokens[llama.n_tokens:])
+        return evaluated
+
+    def _cells(self, start: int) -> bytes:
+        """The KV cells of sequence 0 from position ``start`` on, as llama.cpp saves a sequence."""
+        ctx = self.llama._ctx
+        ctx.kv_cache_seq_cp(0, 1, start, -1)
+        try:
+            size = self._lib.llama_state_seq_get_size(ctx.ctx, 1)
+            buf = (ctypes.c_uint8 * size)()
+            return bytes(buf[:self._lib.llama_state_seq_get_data(ctx.ctx, buf, size, 1)])
+        finally:
+            ctx.kv_cache_seq_rm(1, -1, -1)
+
+    def _restore(self, tokens: list[int], start: int) -> bool:
+        """Put the stored cells of ``tokens[start:]`` after the cache's first ``start``
+        tokens; False when they are not stored or llama.cpp refuses them."""
+        cells = self.states.load(tokens, start) if self.states is not None else None
+        if cells is None:
+            return False
+        llama, ctx = self.llama, self.llama._ctx
+        ctx.kv_cache_seq_rm(-1, start, -1)
+        buf = (ctypes.c_uint8 * len(cells)).from_buffer_copy(cells)
+        ok = self._lib.llama_state_seq_set_data(ctx.ctx, buf, len(cells), 1) == len(cells)
+        if ok:
+            ctx.kv_cache_seq_cp(1, 0, -1, -1)
+        ctx.kv_cache_seq_rm(1, -1, -1)
+        if ok and self._lib.llama_memory_seq_pos_max(ctx.memory, 0) == len(tokens) - 1:
+            llama.input_ids[start:len(tokens)] = tokens[start:]
+            llama.n_tokens = len(tokens)
+            return True
+        ctx.kv_cache_seq_rm(-1, start, -1)
+        return False
+
+    def prefill(self, text: str, segments: Sequence[int] = ()) -> int:
+        """Bring the KV cache to ``text`` now, so that a later prompt starting with it
+        is quick: ``text`` ends a segment and ``segments`` (character offsets) end
+        others before it (see :meth:`_evaluate`). Returns how many were evaluated, not restored."""
+        tokens = self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        return self._evaluate(tokens, [*self._segment_ends(text, tokens, segments), len(tokens)], logits=False)
+
     def complete(self, prompt: str, grammar: str | None = None, max_tokens: int = 400,
                  stop: list[str] | None = None, bias: dict[int, float] | None = None,
                  bias_at: str = "", should_stop: Callable[[], bool] | None = None,
-                 prefix: str = "") -> Completion:
+                 prefix: str = "", segments: Sequence[int] = ()) -> Completion:
         """Greedy completion. ``bias`` is added to those tokens' logits where the
         output so far ends with a match of the regular expression ``bias_at`` (e.g. at
         the start of a plan's later calls; "" is everywhere).
         ``should_stop`` is asked after every token; True ends the completion there.
         With a ``grammar``, ``stop`` is not used: the grammar says where the text ends.
         ``prefix`` is the start of the answer, written for the model (the grammar must
-        allow it); the completion's text includes it."""
+        allow it); the completion's text includes it. ``segments`` are character offsets
+        of the prompt that end a segment whose KV cells are stored and restored (see
+        :meth:`_evaluate`; with a grammar only)."""
         if grammar:
             return self._complete_in_grammar(prompt, self._grammar(grammar), max_tokens, bias or {},
-                                             re.compile(f"(?:{bias_at})$"), should_stop or (lambda: False), prefix)
+                                             re.compile(f"(?:{bias_at})$"), should_stop or (lambda: False), prefix,
+                                             segments)
         if prefix:
             out = self.complete(prompt + prefix, None, max_tokens, stop, bias, bias_at, should_stop)
             return Completion(prefix + out.text, out.prompt_tokens, out.completion_tokens)
@@ -152,11 +257,13 @@ class LLM:
         return taken, ends and len(taken) == len(tokens)
 
     def _complete_in_grammar(self, prompt: str, sampler: GrammarSampler, max_tokens: int, bias: dict[int, float],
-                             bias_at: re.Pattern, should_stop: Callable[[], bool], prefix: str = "") -> Completion:
+                             bias_at: re.Pattern, should_stop: Callable[[], bool], prefix: str = "",
+                             segments: Sequence[int] = ()) -> Completion:
         """Greedy decoding checked by the grammar (see :mod:`agent_node.grammar_sampler`),
         reusing the KV cache of the prompt's longest prefix already evaluated (the static
-        part). The model chooses one token at a time; text the grammar forces is taken
-        without asking it and evaluated in the same batch as the token before it. Once
+        part) and the stored cells of its ``segments``. The model chooses one token at a
+        time; text the grammar forces is taken without asking it and evaluated in the
+        same batch as the token before it. Once
         the grammar can only end (after ``join()``), the answer is complete: the last
         tokens are not evaluated and the model is not asked for its end."""
         llama = self.llama
@@ -176,13 +283,7 @@ class LLM:
         if n_prompt + len(started) + max_tokens > llama.n_ctx():
             raise ValueError(f"the prompt ({n_prompt + len(started)} tokens) leaves no room to write in a context of "
                              f"{llama.n_ctx()} tokens")
-        cached = 0
-        for a, b in zip(llama.input_ids[:llama.n_tokens], tokens):
-            if a != b:
-                break
-            cached += 1
-        llama.n_tokens = min(cached, len(tokens) - 1)  # at least one token to evaluate: its logits come next
-        llama.eval(tokens[llama.n_tokens:])
+        self._evaluate(tokens, self._segment_ends(prompt, tokens, segments))
         vocab, n_vocab = llama._model.vocab, llama.n_vocab()
         while len(out) < max_tokens:
             logits = np.ctypeslib.as_array(self._lib.llama_get_logits_ith(llama._ctx.ctx, -1), shape=(n_vocab,))
@@ -207,6 +308,16 @@ class LLM:
             llama.eval([token, *more])
             passes += 1
         return Completion(text.decode("utf-8", "ignore"), n_prompt, len(out), n_forced, passes)
+
+
+def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens ``a`` and ``b`` share."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def default_threads() -> int:

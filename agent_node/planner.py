@@ -7,6 +7,11 @@ model gets one repair attempt that shows it the problems; then the command is
 declined with them. An empty plan declines too ("no skill for that"). A plan
 that leaves out a skill ToolRAG is sure of is written once more under a grammar
 that requires it.
+
+The example shown is a stand-in of the bank (see :mod:`agent_node.example_bank`):
+the static part and the stand-in are prompt segments whose KV cells llama.cpp
+restores from stored states instead of evaluating them (``make setup`` stores them
+for the default model and catalog; any other are stored at first use).
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from agent_node.catalog import Catalog
 from agent_node.checker import check_plan
 from agent_node.events import ExecutionResult
-from agent_node.example_bank import ExampleBank
+from agent_node.example_bank import STAND_INS, ExampleBank
 from agent_node.grammar import MAX_REQUIRED, plan_grammar
 from agent_node.llm import LLM
 from agent_node.number_words import words_to_digits
@@ -27,7 +33,8 @@ from agent_node.phrasebook import load_phrasebook, normalize_text
 from agent_node.plan import Plan, PlanParseError, Task
 from agent_node.plan_meaning import Mismatch, number_unsaid, unsaid, unused_mentions
 from agent_node.plan_text import parse_plan_text
-from agent_node.prompt import dynamic_part, static_part
+from agent_node.prompt import UserTurn, dynamic_part, fixed_part, static_part
+from agent_node.prompt_states import default_states_dir
 from agent_node.said_numbers import clamped, unused_said_numbers
 from agent_node.toolrag import SkillScore, ToolRAG
 from agent_node.values import readable
@@ -84,7 +91,8 @@ class Planner:
                  max_tasks: int = 12, max_tokens: int = 320, bank: ExampleBank | None = None, examples: int = 1,
                  fixed_examples: int = 16, decline_below: float = DECLINE_BELOW, join_bias: float = JOIN_BIAS,
                  threshold: float | None = None, prune_below: float = PRUNE_BELOW,
-                 require_above: float = REQUIRE_ABOVE, unlikely_bias: float = UNLIKELY_BIAS):
+                 require_above: float = REQUIRE_ABOVE, unlikely_bias: float = UNLIKELY_BIAS,
+                 stand_ins: int = STAND_INS):
         self.catalog = catalog
         self.llm = llm
         self.toolrag = toolrag
@@ -105,6 +113,10 @@ class Planner:
         # The fixed examples sit in the cached static part: free per command.
         fixed = bank.representative(fixed_examples) if bank is not None and fixed_examples else None
         self.static = static_part(catalog, examples=fixed)
+        #: The bank's stand-ins by plan shape ({} without a bank, or with ``stand_ins`` 0:
+        #: the nearest example is shown as it is, and its cells are not stored).
+        self.stand_ins = bank.stand_ins(stand_ins) if bank is not None and stand_ins else {}
+        self._stored = {(bank.commands[i], bank.plans[i]) for members in self.stand_ins.values() for i in members}
         self.phrasebook = load_phrasebook(catalog)
 
     @classmethod
@@ -112,24 +124,39 @@ class Planner:
              use_toolrag: bool = True, use_grammar: bool = True, examples: int = 1,
              fixed_examples: int = 16, decline_below: float = DECLINE_BELOW, join_bias: float = JOIN_BIAS,
              threshold: float | None = None, prune_below: float = PRUNE_BELOW, require_above: float = REQUIRE_ABOVE,
-             unlikely_bias: float = UNLIKELY_BIAS, allowed: list[str] | None = None) -> "Planner":
+             unlikely_bias: float = UNLIKELY_BIAS, allowed: list[str] | None = None, stand_ins: int = STAND_INS,
+             states_dir: str | Path | None = None, store_states: bool = True) -> "Planner":
         """Load the models once (ModelFileError when one is missing or corrupt) and
         evaluate the static part of the prompt. ``allowed`` (the policy's allowlist)
-        restricts the skills the model is shown and may write."""
+        restricts the skills the model is shown and may write. The KV cells of the
+        prompt's segments are stored in ``states_dir`` (default
+        :func:`~agent_node.prompt_states.default_states_dir`) unless ``store_states`` is
+        False; the plans are the same either way."""
         toolrag = ToolRAG(toolrag_dir, catalog=catalog) if use_toolrag else None
         bank = ExampleBank.load() if (examples or fixed_examples) and toolrag else None
         catalog = catalog if allowed is None else catalog.subset(allowed)
-        planner = cls(catalog, LLM(model, threads=threads), toolrag, use_grammar=use_grammar, bank=bank,
+        llm = LLM(model, threads=threads, states_dir=(states_dir or default_states_dir()) if store_states else None)
+        planner = cls(catalog, llm, toolrag, use_grammar=use_grammar, bank=bank,
                       examples=examples, fixed_examples=fixed_examples, decline_below=decline_below,
                       join_bias=join_bias, threshold=threshold, prune_below=prune_below, require_above=require_above,
-                      unlikely_bias=unlikely_bias)
+                      unlikely_bias=unlikely_bias, stand_ins=stand_ins)
         planner.warm_up()
         return planner
 
     def warm_up(self) -> None:
-        """Evaluate the static part now (it is cached for every later command), so
-        that the first command is as fast as the rest."""
-        self.llm.complete(self.static, max_tokens=1)
+        """Evaluate (or restore) the static part now (it is cached for every later
+        command), so that the first command is as fast as the rest."""
+        self.llm.prefill(self.static)
+
+    def store_states(self) -> int:
+        """Store the KV cells of every stand-in's segment that are not stored yet (what
+        ``make setup`` does for the default planner); how many were evaluated."""
+        evaluated = 0
+        for members in self.stand_ins.values():
+            for i in members:
+                example = fixed_part([(self.bank.commands[i], self.bank.plans[i])])
+                evaluated += self.llm.prefill(self.static + example, [len(self.static)])
+        return evaluated
 
     def select(self, command: str) -> tuple[list[SkillScore], list[tuple[str, str]]]:
         """The skills for a command and similar solved commands from the example
@@ -141,7 +168,13 @@ class Planner:
                     if self.catalog.skill(s.skill) is not None]  # ToolRAG knows the skills outside an allowlist
         if self.bank is None or not self.examples:
             return selected, []
-        return selected, self.bank.retrieve(embedding, self.examples)
+        return selected, self.bank.retrieve(embedding, self.examples, self.stand_ins)
+
+    def _turn(self, command: str, skills: list[str], retrieved: list[tuple[str, str]]) -> UserTurn:
+        """The user turn; the retrieved example is a stored segment when it is a stand-in."""
+        stored = len(retrieved) == 1 and retrieved[0] in self._stored
+        text = dynamic_part(command, skills, retrieved)
+        return UserTurn(text, len(fixed_part(retrieved, bool(skills))) if stored else 0)
 
     def _starts_of(self, name: str) -> set[int]:
         """The tokens that can begin ``name`` where a call's name is written (with or without its space)."""
@@ -166,14 +199,15 @@ class Planner:
             bias |= {token: self.unlikely_bias for token in self._starts_of(name) - others}
         return bias
 
-    def _write(self, dynamic: str, skills: list[str], selected: list[SkillScore], start: str = "",
+    def _write(self, turn: UserTurn, skills: list[str], selected: list[SkillScore], start: str = "",
                required: list[str] = ()) -> tuple[str, int]:
         """The model's plan text (beginning with ``start``, calling every skill of
         ``required``) and the prompt's length in tokens."""
         grammar = plan_grammar(self.catalog, skills, self.max_tasks, required) if self.use_grammar else None
-        out = self.llm.complete(self.static + dynamic, grammar=grammar, max_tokens=self.max_tokens,
+        segments = [len(self.static)] + ([len(self.static) + turn.stored] if turn.stored else [])
+        out = self.llm.complete(self.static + turn.text, grammar=grammar, max_tokens=self.max_tokens,
                                 stop=None if grammar else ["join()", "<|im_end|>"], bias=self._bias(skills, selected),
-                                bias_at=LATER_CALL, should_stop=self.should_stop, prefix=start)
+                                bias_at=LATER_CALL, should_stop=self.should_stop, prefix=start, segments=segments)
         text = out.text if grammar else _close_plan(out.text)
         return text, out.prompt_tokens
 
@@ -203,10 +237,10 @@ class Planner:
             result.latency_s = time.perf_counter() - t0
             return result
         skills = [s.skill for s in result.selected] or self.catalog.skill_names
-        dynamic = dynamic_part(words_to_digits(command), skills, retrieved)
+        turn = self._turn(words_to_digits(command), skills, retrieved)
         for attempt in (1, 2):
             result.attempts = attempt
-            result.text, tokens = self._write(dynamic, skills, result.selected)
+            result.text, tokens = self._write(turn, skills, result.selected)
             result.prompt_tokens = max(result.prompt_tokens, tokens)
             if self.should_stop():
                 result.declined, result.reason, result.plan = True, CANCELLED, Plan()
@@ -218,13 +252,13 @@ class Planner:
                     result.declined, result.reason = True, NO_SKILL
                 break
             result.declined, result.reason = True, "the model's plan is invalid: " + "; ".join(problems)
-            dynamic = _repair_turn(dynamic, result.text, problems)
+            turn = _repair_turn(turn, result.text, problems)
         else:
             result.plan = Plan()
         if result.plan.tasks and command == clean_command(said) and not self.should_stop():
-            result.plan = self._mean_what_was_said(command, result, dynamic, skills)
+            result.plan = self._mean_what_was_said(command, result, turn, skills)
         if result.plan.tasks and not self.should_stop():
-            result.plan = self._call_the_likely(command, result, dynamic, skills)
+            result.plan = self._call_the_likely(command, result, turn, skills)
         if result.plan.tasks:
             result.declined, result.reason = False, ""
             changed = clamped(said, result.plan, self.catalog)
@@ -299,7 +333,7 @@ class Planner:
                 goers.append(f'1. {skill.name}({required[0]}="{value}")\n')
         return goers[0] if len(goers) == 1 else ""
 
-    def _mean_what_was_said(self, command: str, result: PlanResult, dynamic: str, skills: list[str]) -> Plan:
+    def _mean_what_was_said(self, command: str, result: PlanResult, turn: UserTurn, skills: list[str]) -> Plan:
         """A checked plan that departs from the command gets its signs turned round and
         a number it made up put back (no model needed); a plan that never goes to the
         place the command names first is written again, starting there. The new plan is
@@ -317,14 +351,14 @@ class Planner:
         if not start:
             return plan
         goer = start[3:].split("(")[0]
-        text, rewritten = self._write_again(result, dynamic, skills if goer in skills else [*skills, goer],
+        text, rewritten = self._write_again(result, turn, skills if goer in skills else [*skills, goer],
                                             [*result.selected, SkillScore(goer, 1.0)], start=start)  # the start is ours
         if rewritten is not None and len(self._mismatches(command, rewritten)) < len(mismatches):
             result.text = text
             return rewritten
         return plan
 
-    def _call_the_likely(self, command: str, result: PlanResult, dynamic: str, skills: list[str]) -> Plan:
+    def _call_the_likely(self, command: str, result: PlanResult, turn: UserTurn, skills: list[str]) -> Plan:
         """The plan written again when it leaves out skills ToolRAG is sure of (at
         least ``require_above``), with a grammar that lets the model place them where
         it likes but not leave them out. The new plan is kept only when it passes the
@@ -337,19 +371,19 @@ class Planner:
         missing = missing[:min(MAX_REQUIRED, self.max_tasks)]
         if not missing or not self.use_grammar:
             return plan
-        text, rewritten = self._write_again(result, dynamic, skills, result.selected, required=missing)
+        text, rewritten = self._write_again(result, turn, skills, result.selected, required=missing)
         if rewritten is None or len(rewritten.tasks) > len(plan.tasks) + len(missing) or \
                 len(self._mismatches(command, rewritten)) > len(self._mismatches(command, plan)):
             return plan
         result.text = text
         return rewritten
 
-    def _write_again(self, result: PlanResult, dynamic: str, skills: list[str], selected: list[SkillScore],
+    def _write_again(self, result: PlanResult, turn: UserTurn, skills: list[str], selected: list[SkillScore],
                      start: str = "", required: list[str] = ()) -> tuple[str, Plan | None]:
         """One more attempt at the plan (counted in ``result``): its text and the checked
         plan without unasked calls, or None when it fails the checker or was stopped."""
         result.attempts += 1
-        text, _ = self._write(dynamic, skills, selected, start, required)
+        text, _ = self._write(turn, skills, selected, start, required)
         rewritten, _ = self._read(text)
         if rewritten is None or self.should_stop():
             return text, None
@@ -391,9 +425,10 @@ def _close_plan(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _repair_turn(dynamic: str, text: str, problems: list[str]) -> str:
+def _repair_turn(turn: UserTurn, text: str, problems: list[str]) -> UserTurn:
     """The same request, with the failed plan and its problems shown."""
-    head, _, _ = dynamic.rpartition("<|im_start|>assistant\n")
+    head, _, _ = turn.text.rpartition("<|im_start|>assistant\n")
     shown = "\n".join(f"- {p}" for p in problems[:6])
-    return (f"{head}<|im_start|>assistant\nPlan:\n{text.strip()}<|im_end|>\n<|im_start|>user\n"
-            f"That plan is invalid:\n{shown}\nWrite a corrected plan.<|im_end|>\n<|im_start|>assistant\nPlan:\n")
+    return UserTurn(f"{head}<|im_start|>assistant\nPlan:\n{text.strip()}<|im_end|>\n<|im_start|>user\n"
+                    f"That plan is invalid:\n{shown}\nWrite a corrected plan.<|im_end|>\n<|im_start|>assistant\nPlan:\n",
+                    turn.stored)

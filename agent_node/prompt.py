@@ -37,6 +37,16 @@ FIXED_EXAMPLES: list[tuple[str, str]] = [
 
 
 @dataclass(frozen=True)
+class UserTurn:
+    """A per-command user turn (and the start of the answer): its first ``stored``
+    characters, the retrieved examples, are a segment whose KV cells are stored
+    (0: none)."""
+
+    text: str
+    stored: int = 0
+
+
+@dataclass(frozen=True)
 class Prompt:
     static: str
     dynamic: str
@@ -67,15 +77,24 @@ def static_part(catalog: Catalog, examples: list[tuple[str, str]] | None = None)
     return f"<|im_start|>system\n{system}<|im_end|>\n"
 
 
-def dynamic_part(command: str, selected: list[str], retrieved: list[tuple[str, str]] = ()) -> str:
-    """The per-command user turn and the start of the assistant's answer."""
-    lines = []
+SKILLS_FOR = "Skills for this command:"
+
+
+def fixed_part(retrieved: list[tuple[str, str]] = (), skills: bool = True) -> str:
+    """How the per-command user turn begins: the retrieved examples (and the words
+    before the skills, when there are skills), the same for every command that
+    retrieves them; their KV cells can be stored."""
+    head = "<|im_start|>user\n"
     if retrieved:
-        lines.append("Similar commands:\n" + "\n\n".join(f"Command: {c}\nPlan:\n{p}" for c, p in retrieved) + "\n")
-    if selected:
-        lines.append(f"Skills for this command: {', '.join(selected)}")
-    lines.append(f"Command: {command}")
-    return "<|im_start|>user\n" + "\n".join(lines) + "<|im_end|>\n<|im_start|>assistant\nPlan:\n"
+        head += "Similar commands:\n" + "\n\n".join(f"Command: {c}\nPlan:\n{p}" for c, p in retrieved) + "\n\n"
+    return head + (SKILLS_FOR if skills else "")
+
+
+def dynamic_part(command: str, selected: list[str], retrieved: list[tuple[str, str]] = ()) -> str:
+    """The per-command user turn (it begins with :func:`fixed_part`) and the start of the assistant's answer."""
+    skills = f" {', '.join(selected)}\n" if selected else ""
+    return (f"{fixed_part(retrieved, bool(selected))}{skills}Command: {command}<|im_end|>\n"
+            "<|im_start|>assistant\nPlan:\n")
 
 
 def build_prompt(catalog: Catalog, command: str, selected: list[str],

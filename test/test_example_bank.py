@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from agent_node.catalog import load_catalog
-from agent_node.example_bank import ExampleBank
+from agent_node.example_bank import ExampleBank, plan_shape
 from agent_node.model_files import ModelFileError
 from agent_node.plan_text import parse_plan_text
 
@@ -48,6 +48,60 @@ def test_retrieve_puts_the_closest_example_last():
     query = np.array([0.1, 0.2, 0.9], dtype=np.float32)
     assert [c for c, _ in bank.retrieve(query, 2)] == ["b", "c"]
     assert bank.retrieve(query, 0) == []
+
+
+def test_a_plan_shape_keeps_the_calls_and_the_results_they_cite():
+    shape = plan_shape('1. find_person(person="bob")\n2. navigate_to(location="$1")\n'
+                       '3. say(text="Bob is at $1, battery $2.", volume=0.5)\n4. join()')
+    assert shape == "1. find_person()\n2. navigate_to($1)\n3. say($1,$2)\n4. join()"
+    assert plan_shape('1. pick(object="cup")\n2. join()') == plan_shape('1. pick(object="the red mug")\n2. join()')
+    assert plan_shape('1. take_photo()\n2. send_message(recipient="a", attachment="$1")\n3. join()') != \
+        plan_shape('1. take_photo()\n2. send_message(recipient="a", text="hi")\n3. join()')
+
+
+def _shaped_bank() -> ExampleBank:
+    """Five 'go' examples (two alike, three alike) and two of a rarer shape."""
+    go = '1. navigate_to(location="{}")\n2. join()'
+    rows = [("go to the kitchen", go.format("kitchen"), [1, 0, 0]),
+            ("head to the kitchen", go.format("kitchen"), [0.98, 0.2, 0]),
+            ("drive to the garage", go.format("garage"), [0, 1, 0]),
+            ("go over to the garage", go.format("garage"), [0.1, 0.99, 0]),
+            ("the garage please", go.format("garage"), [0.2, 0.98, 0]),
+            ("find bob and go to him", '1. find_person(person="bob")\n2. navigate_to(location="$1")\n3. join()',
+             [0, 0, 1]),
+            ("go to carol", '1. find_person(person="carol")\n2. navigate_to(location="$1")\n3. join()',
+             [0.3, 0, 0.95])]
+    emb = np.array([r[2] for r in rows], dtype=np.float32)
+    return ExampleBank([r[0] for r in rows], [r[1] for r in rows], emb / np.linalg.norm(emb, axis=1, keepdims=True))
+
+
+def test_stand_ins_are_few_of_each_common_shape_and_cover_it():
+    bank = _shaped_bank()
+    stand_ins = bank.stand_ins(per_shape=2, min_count=3)
+    assert list(stand_ins) == [bank.shapes[0]]       # the rarer shape has too few examples
+    chosen = stand_ins[bank.shapes[0]]
+    assert len(chosen) == 2 and all(bank.shapes[i] == bank.shapes[0] for i in chosen)
+    # one of each cluster: the kitchen pair and the garage trio (not two of the same)
+    assert sorted("garage" in bank.commands[i] for i in chosen) == [False, True]
+    assert bank.stand_ins(per_shape=2, min_count=3) == stand_ins  # deterministic: the stored states stay valid
+    assert bank.stand_ins(per_shape=9, min_count=2)[bank.shapes[5]] != []
+    assert bank.stand_ins(per_shape=0) == {}
+
+
+def test_retrieval_shows_the_most_similar_stand_in_of_the_nearest_examples_shape():
+    bank = _shaped_bank()
+    stand_ins = bank.stand_ins(per_shape=2, min_count=3)
+    chosen = stand_ins[bank.shapes[0]]
+    query = np.array([0.15, 0.99, 0], dtype=np.float32)   # nearest: "go over to the garage"
+    assert bank.retrieve(query, 1) == [(bank.commands[3], bank.plans[3])]
+    garage = next(i for i in chosen if "garage" in bank.commands[i])
+    assert bank.retrieve(query, 1, stand_ins) == [(bank.commands[garage], bank.plans[garage])]
+    # a shape without stand-ins: the nearest example itself
+    query = np.array([0, 0.05, 1], dtype=np.float32)
+    assert bank.retrieve(query, 1, stand_ins) == [(bank.commands[5], bank.plans[5])]
+    # two nearest of one shape: its stand-in once
+    query = np.array([1, 0.1, 0], dtype=np.float32)
+    assert len(bank.retrieve(query, 2, stand_ins)) == 1
 
 
 def test_a_corrupt_bank_is_a_clear_error(tmp_path, bank):

@@ -10,11 +10,13 @@ import pytest
 
 from agent_node.answer import answer
 from agent_node.catalog import load_catalog
+from agent_node.example_bank import ExampleBank
 from agent_node.executor import Executor
 from agent_node.grammar import GbnfMatcher
 from agent_node.llm import Completion
 from agent_node.planner import LATER_CALL, NO_SKILL, UNLIKELY_BIAS, Planner, clean_command
 from agent_node.plan_io import read_plan
+from agent_node.prompt import fixed_part
 from agent_node.toolrag import SkillScore
 from tool_adapters.sim.robot import SimRobot
 
@@ -30,13 +32,15 @@ class ScriptedLLM:
         self.grammars: list[str | None] = []
         self.biases: list[dict | None] = []
         self.prefixes: list[str] = []
+        self.segments: list[list[int]] = []
 
     def token_ids(self, text):
         return [len(text)]
 
     def complete(self, prompt, grammar=None, max_tokens=400, stop=None, bias=None, bias_at="", should_stop=None,
-                 prefix="") -> Completion:
+                 prefix="", segments=()) -> Completion:
         self.prompts.append(prompt)
+        self.segments.append(list(segments))
         self.grammars.append(grammar)
         self.biases.append(bias)
         self.prefixes.append(prefix)
@@ -118,6 +122,34 @@ def test_a_command_no_skill_fits_is_declined_without_the_model():
     llm = ScriptedLLM("1. join()\n")
     Planner(CATALOG, llm, FixedSelector("say", probability=0.2), decline_below=0).plan("who won?")
     assert len(llm.prompts) == 1
+
+
+def _drive_bank() -> tuple[ExampleBank, np.ndarray]:
+    """Three drive examples (one shape, so stand-ins) and one battery look-up; a query nearest the first."""
+    plans = ['1. drive(distance_m={})\n2. join()'.format(d) for d in (1, 2, 3)] + ['1. get_battery()\n2. join()']
+    emb = np.eye(4, 384, dtype=np.float32)
+    return ExampleBank(["drive 1 m", "drive 2 m", "drive 3 m", "battery?"], plans, emb), emb[0]
+
+
+def test_a_stand_in_example_is_a_stored_segment_of_the_prompt_also_in_a_repair():
+    bank, query = _drive_bank()
+    selector = FixedSelector("drive")
+    selector.encoder = type("Encoder", (), {"encode_one": staticmethod(lambda command: query)})
+    llm = ScriptedLLM('1. drive(distance_m=9)\n2. join()\n', '1. drive(distance_m=2)\n2. join()\n')
+    p = Planner(CATALOG, llm, selector, bank=bank, fixed_examples=0, stand_ins=2)
+    p.plan("drive two metres")
+    shown = next((c, pl) for c, pl in zip(bank.commands, bank.plans) if f"Command: {c}\n" in llm.prompts[0])
+    assert shown in p._stored and shown[0] != "battery?"
+    head = p.static + fixed_part([shown])
+    for prompt, segments in zip(llm.prompts, llm.segments):  # the first attempt and its repair
+        assert segments == [len(p.static), len(head)] and prompt.startswith(head)
+        assert head.endswith("Skills for this command:")
+        assert prompt[len(head):].startswith(" drive\nCommand: drive 2 metres")
+    # without stand-ins the nearest example is shown as it is, and only the static part is stored
+    llm = ScriptedLLM('1. drive(distance_m=2)\n2. join()\n')
+    p = Planner(CATALOG, llm, selector, bank=bank, fixed_examples=0, stand_ins=0)
+    p.plan("drive two metres")
+    assert "Command: drive 1 m\n" in llm.prompts[0] and llm.segments == [[len(p.static)]]
 
 
 def test_numbers_in_words_reach_the_model_as_digits():

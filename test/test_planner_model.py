@@ -215,3 +215,69 @@ def test_later_calls_of_skills_toolrag_finds_unlikely_are_not_written(planner, c
         planner.unlikely_bias = UNLIKELY_BIAS
     assert written(unbiased)[:1] == likely and len(written(unbiased)) == 2  # written, then dropped
     assert unbiased.plan == result.plan
+
+
+def _logits_after(llm, prompt: str, segments: list[int]):
+    """Bring the cache to ``prompt`` by its segments; how many were evaluated, and the last logits."""
+    import numpy as np
+
+    tokens = llm.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+    evaluated = llm._evaluate(tokens, llm._segment_ends(prompt, tokens, segments))
+    logits = llm._lib.llama_get_logits_ith(llm.llama._ctx.ctx, -1)
+    return evaluated, np.ctypeslib.as_array(logits, shape=(llm.llama.n_vocab(),)).copy()
+
+
+def test_stored_segments_are_restored_to_the_cells_evaluating_them_gives(planner, tmp_path):
+    from agent_node.prompt import fixed_part
+    from agent_node.prompt_states import PromptStates
+
+    llm, kept = planner.llm, planner.llm.states
+    base = "<|im_start|>system\nYou plan for a robot.<|im_end|>\n"
+    head = base + fixed_part([("go to the kitchen", '1. navigate_to(location="kitchen")\n2. join()')])
+    prompt = head + "Command: go to the garage<|im_end|>\n<|im_start|>assistant\nPlan:\n"
+    segments = [len(base), len(head)]
+    try:
+        llm.states = PromptStates(tmp_path, kept.model_key if kept else "test")
+        evaluated, first = _logits_after(llm, prompt, segments)
+        assert evaluated == 2 and len(list(tmp_path.glob("*.kv"))) == 2
+        llm.prefill("<|im_start|>system\nSomething else entirely.<|im_end|>\n")  # the cache holds other cells now
+        evaluated, restored = _logits_after(llm, prompt, segments)
+        assert evaluated == 0 and (restored == first).all()  # bit for bit
+        llm.prefill("<|im_start|>system\nSomething else entirely.<|im_end|>\n")
+        for path in tmp_path.glob("*.kv"):  # damaged files are evaluated again, to the same cells
+            path.write_bytes(path.read_bytes()[:-100])
+        evaluated, again = _logits_after(llm, prompt, segments)
+        assert evaluated == 2 and (again == first).all()
+        llm.states = None  # no store: the same split, the same cells
+        llm.prefill("<|im_start|>system\nSomething else entirely.<|im_end|>\n")
+        evaluated, unstored = _logits_after(llm, prompt, segments)
+        assert evaluated == 2 and (unstored == first).all()
+    finally:
+        llm.states = kept
+        planner.warm_up()
+
+
+def test_plans_are_the_same_with_stored_states_and_without(planner):
+    commands = ["bring the apple from the kitchen to Bob", "Turn off the garage lights and dock"]
+    with_states = [planner.plan(c).text for c in commands]
+    kept, planner.llm.states = planner.llm.states, None
+    try:
+        assert [planner.plan(c).text for c in commands] == with_states
+    finally:
+        planner.llm.states = kept
+
+
+def test_storing_the_stand_ins_evaluates_only_what_is_not_stored(planner, tmp_path):
+    from agent_node.prompt_states import PromptStates
+
+    kept_states, kept_stand_ins = planner.llm.states, planner.stand_ins
+    shape = next(iter(kept_stand_ins))
+    try:
+        planner.llm.states = PromptStates(tmp_path, "test")
+        planner.stand_ins = {shape: kept_stand_ins[shape]}
+        assert planner.store_states() == len(kept_stand_ins[shape])
+        assert planner.store_states() == 0
+        assert len(list(tmp_path.glob("*.kv"))) == len(kept_stand_ins[shape])  # the static part is held already
+    finally:
+        planner.llm.states, planner.stand_ins = kept_states, kept_stand_ins
+        planner.warm_up()

@@ -84,6 +84,8 @@ PARAMETERS = [
     Spec("toolrag_model", "", "ToolRAG model directory ('' = the committed one)"),
     Spec("toolrag_threshold", -1.0, "ToolRAG selection threshold (< 0 = the tuned one)"),
     Spec("threads", 2, "CPU threads for the model", minimum=1),
+    Spec("prompt_states", "", "directory of the planner's stored prompt states "
+         "('' = ~/.cache/agent_node/prompt_states; 'off' = none)"),
     Spec("timeout_s", DEFAULT_TIMEOUT_S, "executor timeout of a call whose binding gives none, seconds",
          minimum=0.001),
     Spec("timeouts", [""], "per-skill call timeouts overriding the bindings, as 'skill=seconds' strings"),
@@ -225,7 +227,8 @@ class AgentNode:
         log.info("loading the planner model (once)...")
         allowed = None if self.policy.allowed_skills == "all" else self.policy.allowed_skills
         planner = Planner.load(self.catalog, p["model"] or None, p["threads"], toolrag_dir=p["toolrag_model"] or None,
-                               allowed=allowed)
+                               allowed=allowed, states_dir=p["prompt_states"] or None,
+                               store_states=p["prompt_states"] != "off")
         if p["toolrag_threshold"] >= 0 and planner.toolrag is not None:
             planner.toolrag.threshold = p["toolrag_threshold"]
         return planner
