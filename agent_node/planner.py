@@ -170,11 +170,10 @@ class Planner:
             return selected, []
         return selected, self.bank.retrieve(embedding, self.examples, self.stand_ins)
 
-    def _turn(self, command: str, skills: list[str], retrieved: list[tuple[str, str]]) -> UserTurn:
+    def _turn(self, command: str, retrieved: list[tuple[str, str]]) -> UserTurn:
         """The user turn; the retrieved example is a stored segment when it is a stand-in."""
         stored = len(retrieved) == 1 and retrieved[0] in self._stored
-        text = dynamic_part(command, skills, retrieved)
-        return UserTurn(text, len(fixed_part(retrieved, bool(skills))) if stored else 0)
+        return UserTurn(dynamic_part(command, retrieved), len(fixed_part(retrieved)) if stored else 0)
 
     def _starts_of(self, name: str) -> set[int]:
         """The tokens that can begin ``name`` where a call's name is written (with or without its space)."""
@@ -237,7 +236,7 @@ class Planner:
             result.latency_s = time.perf_counter() - t0
             return result
         skills = [s.skill for s in result.selected] or self.catalog.skill_names
-        turn = self._turn(words_to_digits(command), skills, retrieved)
+        turn = self._turn(words_to_digits(command), retrieved)
         for attempt in (1, 2):
             result.attempts = attempt
             result.text, tokens = self._write(turn, skills, result.selected)

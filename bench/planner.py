@@ -32,15 +32,18 @@ from agent_node.example_bank import ExampleBank
 from agent_node.llm import LLM
 from agent_node.metric import match_plans
 from agent_node.planner import Planner
+from agent_node.prompt_states import default_states_dir
 from agent_node.toolrag import ToolRAG
 
 REPO = Path(__file__).resolve().parents[1]
 DEV_SET = Path(os.environ.get("AGENT_SHARED_DIR", REPO.parent / "shared")) / "spec" / "dev_plans.jsonl"
 GENERATED_SEED = 90210  # not the example bank's (7) nor ToolRAG's training seed (0)
 
-#: name -> Planner settings (on top of the defaults); use_toolrag / use_grammar as in agent-eval.
+#: name -> Planner settings (on top of the defaults); use_toolrag / use_grammar / store_states as in agent-eval.
 CONFIGS: dict[str, dict] = {
     "base": {},
+    "no-states": {"store_states": False},
+    "nearest-example": {"stand_ins": 0},
     "no-toolrag": {"use_toolrag": False},
     "no-grammar": {"use_grammar": False},
     "no-toolrag-no-grammar": {"use_toolrag": False, "use_grammar": False},
@@ -71,20 +74,26 @@ def run_config(name: str, llm: LLM, catalog: Catalog, toolrag: ToolRAG, bank: Ex
                items: list[dict]) -> dict:
     settings = dict(CONFIGS[name])
     use_toolrag = settings.pop("use_toolrag", True)
-    planner = Planner(catalog, llm, toolrag if use_toolrag else None, bank=bank if use_toolrag else None,
-                      **settings)
-    planner.warm_up()
-    ok = empty_ok = empty = 0
-    latencies, tokens = [], []
-    for item in items:
-        result = planner.plan(item["command"])
-        match = match_plans(result.plan, item["plan"], catalog)
-        ok += match.ok
-        if not item["plan"]:
-            empty += 1
-            empty_ok += match.ok
-        latencies.append(result.latency_s)
-        tokens.append(result.prompt_tokens)
+    states = llm.states
+    if not settings.pop("store_states", True):
+        llm.states = None
+    try:
+        planner = Planner(catalog, llm, toolrag if use_toolrag else None, bank=bank if use_toolrag else None,
+                          **settings)
+        planner.warm_up()
+        ok = empty_ok = empty = 0
+        latencies, tokens = [], []
+        for item in items:
+            result = planner.plan(item["command"])
+            match = match_plans(result.plan, item["plan"], catalog)
+            ok += match.ok
+            if not item["plan"]:
+                empty += 1
+                empty_ok += match.ok
+            latencies.append(result.latency_s)
+            tokens.append(result.prompt_tokens)
+    finally:
+        llm.states = states
     latencies.sort()
     return {"config": name, "model": llm.name, "n": len(items), "success": ok / len(items),
             "empty": f"{empty_ok}/{empty}", "p50_s": statistics.median(latencies),
@@ -96,7 +105,7 @@ def run_model(args: argparse.Namespace) -> list[dict]:
     catalog = load_catalog()
     items = dataset(args, catalog)[:args.limit]
     t0 = time.perf_counter()
-    llm = LLM(args.models, threads=args.threads)
+    llm = LLM(args.models, threads=args.threads, states_dir=default_states_dir())
     load_s = time.perf_counter() - t0
     toolrag, bank = ToolRAG(None, catalog=catalog), ExampleBank.load()
     rows = []

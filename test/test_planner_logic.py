@@ -143,8 +143,7 @@ def test_a_stand_in_example_is_a_stored_segment_of_the_prompt_also_in_a_repair()
     head = p.static + fixed_part([shown])
     for prompt, segments in zip(llm.prompts, llm.segments):  # the first attempt and its repair
         assert segments == [len(p.static), len(head)] and prompt.startswith(head)
-        assert head.endswith("Skills for this command:")
-        assert prompt[len(head):].startswith(" drive\nCommand: drive 2 metres")
+        assert head.endswith("\n\nCommand:") and prompt[len(head):].startswith(" drive 2 metres<|im_end|>")
     # without stand-ins the nearest example is shown as it is, and only the static part is stored
     llm = ScriptedLLM('1. drive(distance_m=2)\n2. join()\n')
     p = Planner(CATALOG, llm, selector, bank=bank, fixed_examples=0, stand_ins=0)

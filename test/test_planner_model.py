@@ -128,7 +128,7 @@ def test_checking_the_favourite_token_first_and_taking_forced_text_writes_what_t
     from agent_node.grammar import plan_grammar
     from agent_node.prompt import dynamic_part
 
-    prompt = planner.static + dynamic_part(command, ["find_person", "navigate_to", "take_photo", "send_message"])
+    prompt = planner.static + dynamic_part(command)
     gbnf = plan_grammar(CATALOG, ["find_person", "navigate_to", "take_photo", "send_message"])
     ours = planner.llm.complete(prompt, grammar=gbnf, max_tokens=120)
     full = planner.llm.llama.create_completion(prompt, max_tokens=120, temperature=0.0, top_k=1, repeat_penalty=1.0,
@@ -161,7 +161,7 @@ def test_a_grammar_requiring_a_skill_makes_the_model_call_it(planner):
     from agent_node.prompt import dynamic_part
 
     skills = ["check_door", "get_battery", "say"]
-    prompt = planner.static + dynamic_part("is the back door shut?", skills)
+    prompt = planner.static + dynamic_part("is the back door shut?")
     free = parse_plan_text(planner.llm.complete(prompt, grammar=plan_grammar(CATALOG, skills), max_tokens=80).text)
     assert "get_battery" not in {t.skill for t in free.tasks}  # not asked for, so not written
     gbnf = plan_grammar(CATALOG, skills, required=["get_battery"])
@@ -173,7 +173,7 @@ def test_an_answer_can_be_started_for_the_model_within_the_grammar(planner):
     from agent_node.grammar import plan_grammar
     from agent_node.prompt import dynamic_part
 
-    prompt = planner.static + dynamic_part("take a photo in the office", ["take_photo", "navigate_to"])
+    prompt = planner.static + dynamic_part("take a photo in the office")
     gbnf = plan_grammar(CATALOG, ["take_photo", "navigate_to"])
     start = '1. navigate_to(location="office")\n'
     out = planner.llm.complete(prompt, grammar=gbnf, max_tokens=60, prefix=start)
@@ -187,18 +187,18 @@ def test_the_model_is_not_asked_for_what_the_grammar_ends_with(planner):
     from agent_node.prompt import dynamic_part
 
     skills = ["find_person", "navigate_to", "say"]
-    out = planner.llm.complete(planner.static + dynamic_part("find Bob and go to him", skills),
+    out = planner.llm.complete(planner.static + dynamic_part("find Bob and go to him"),
                                grammar=plan_grammar(CATALOG, skills), max_tokens=80)
     assert out.text.endswith("join()\n")
     # one pass after each choice of the model but the last ("join"): "()\n" and the end are not asked for
     assert out.passes == out.completion_tokens - out.forced_tokens - 1 > 0
-    fixed = planner.llm.complete(planner.static + dynamic_part("anything", skills), grammar='root ::= "1. join()\\n"')
+    fixed = planner.llm.complete(planner.static + dynamic_part("anything"), grammar='root ::= "1. join()\\n"')
     assert (fixed.text, fixed.passes, fixed.forced_tokens) == ("1. join()\n", 0, fixed.completion_tokens)
 
 
 @pytest.mark.parametrize("command, likely", [
     ("What do you see right now?", ["detect_objects"]),  # the model likes to add: say(text="I can see $1.")
-    ("Walk over to the kitchen", ["navigate_to"]),        # ... and here: pick(object="kitchen")
+    ("How is your battery?", ["get_battery"]),            # ... and here: say(text="My battery is at $1.")
 ])
 def test_later_calls_of_skills_toolrag_finds_unlikely_are_not_written(planner, command, likely):
     from agent_node.plan_text import parse_plan_text
@@ -234,7 +234,7 @@ def test_stored_segments_are_restored_to_the_cells_evaluating_them_gives(planner
     llm, kept = planner.llm, planner.llm.states
     base = "<|im_start|>system\nYou plan for a robot.<|im_end|>\n"
     head = base + fixed_part([("go to the kitchen", '1. navigate_to(location="kitchen")\n2. join()')])
-    prompt = head + "Command: go to the garage<|im_end|>\n<|im_start|>assistant\nPlan:\n"
+    prompt = head + " go to the garage<|im_end|>\n<|im_start|>assistant\nPlan:\n"
     segments = [len(base), len(head)]
     try:
         llm.states = PromptStates(tmp_path, kept.model_key if kept else "test")
