@@ -263,9 +263,9 @@ class LLM:
         reusing the KV cache of the prompt's longest prefix already evaluated (the static
         part) and the stored cells of its ``segments``. The model chooses one token at a
         time; text the grammar forces is taken without asking it and evaluated in the
-        same batch as the token before it. Once
-        the grammar can only end (after ``join()``), the answer is complete: the last
-        tokens are not evaluated and the model is not asked for its end."""
+        same batch as the token before it. Once the grammar can only end (after
+        ``join()``), the answer is complete: the last tokens are not evaluated and the
+        model is not asked for its end."""
         llama = self.llama
         tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         started = llama.tokenize(prefix.encode("utf-8"), add_bos=False, special=False) if prefix else []
