@@ -1,7 +1,9 @@
 """The planner's example bank: verified synthetic commands with their plans, retrieved by meaning.
 
 Built from the data generator (never from an evaluation set), embedded with the
-ToolRAG encoder, stored as ``bank.jsonl`` (command + plan text per line) and
+ToolRAG encoder by the commands' keys (names and places said one way, see
+:mod:`agent_node.command_keys`), so that retrieval meets a command's plan shape
+rather than its names; stored as ``bank.jsonl`` (command + plan text per line) and
 ``embeddings.npy`` (float16, unit rows) with a ``bank.json`` recording sha256s.
 
 Examples have shapes (the skills a plan calls, in order, and the results each call
@@ -21,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from agent_node.catalog import Catalog
+from agent_node.command_keys import CommandKeys
 from agent_node.encoder import SentenceEncoder
 from agent_node.model_files import ModelFileError, sha256_of, verify_file
 from agent_node.paths import share_dir
@@ -105,12 +108,14 @@ class ExampleBank:
     @classmethod
     def build(cls, catalog: Catalog, n: int, encoder: SentenceEncoder, seed: int = 7) -> "ExampleBank":
         from agent_node.datagen import generate
+        from agent_node.phrasebook import load_phrasebook
         from agent_node.verify import sample_plan
 
         samples = generate(catalog, n, seed=seed)
         plans = [format_plan_text(sample_plan(s)).strip() for s in samples]
         commands = [s.command for s in samples]
-        return cls(commands, plans, encoder.encode(commands))
+        keys = CommandKeys(catalog, load_phrasebook(catalog), plans)
+        return cls(commands, plans, encoder.encode([keys(c) for c in commands]))
 
     def save(self, out_dir: str | Path) -> None:
         out = Path(out_dir)

@@ -24,6 +24,7 @@ from typing import Callable
 
 from agent_node.catalog import Catalog
 from agent_node.checker import check_plan
+from agent_node.command_keys import CommandKeys
 from agent_node.events import ExecutionResult
 from agent_node.example_bank import STAND_INS, ExampleBank
 from agent_node.grammar import MAX_REQUIRED, plan_grammar
@@ -118,6 +119,8 @@ class Planner:
         self.stand_ins = bank.stand_ins(stand_ins) if bank is not None and stand_ins else {}
         self._stored = {(bank.commands[i], bank.plans[i]) for members in self.stand_ins.values() for i in members}
         self.phrasebook = load_phrasebook(catalog)
+        #: How the bank is searched: by the command's key, as it is embedded.
+        self.keys = CommandKeys(catalog, self.phrasebook, bank.plans) if bank is not None else None
 
     @classmethod
     def load(cls, catalog: Catalog, model: str | None = None, threads: int = 2, toolrag_dir: str | None = None,
@@ -159,8 +162,8 @@ class Planner:
         return evaluated
 
     def select(self, command: str) -> tuple[list[SkillScore], list[tuple[str, str]]]:
-        """The skills for a command and similar solved commands from the example
-        bank; the command is embedded once for both."""
+        """The skills for a command and solved commands of the example bank that ask
+        alike (by the command's key: names said one way)."""
         if self.toolrag is None:
             return [SkillScore(s, 1.0) for s in self.catalog.skill_names], []
         embedding = self.toolrag.encoder.encode_one(command)
@@ -168,7 +171,8 @@ class Planner:
                     if self.catalog.skill(s.skill) is not None]  # ToolRAG knows the skills outside an allowlist
         if self.bank is None or not self.examples:
             return selected, []
-        return selected, self.bank.retrieve(embedding, self.examples, self.stand_ins)
+        key = self.toolrag.encoder.encode_one(self.keys(command))
+        return selected, self.bank.retrieve(key, self.examples, self.stand_ins)
 
     def _turn(self, command: str, retrieved: list[tuple[str, str]]) -> UserTurn:
         """The user turn; the retrieved example is a stored segment when it is a stand-in."""

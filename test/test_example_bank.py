@@ -113,3 +113,27 @@ def test_a_corrupt_bank_is_a_clear_error(tmp_path, bank):
         ExampleBank.load(tmp_path)
     with pytest.raises(ModelFileError, match="no example bank"):
         ExampleBank.load(tmp_path / "missing")
+
+
+def test_a_command_key_says_every_known_name_and_place_one_way(bank):
+    from agent_node.command_keys import CommandKeys
+    from agent_node.phrasebook import load_phrasebook
+
+    keys = CommandKeys(CATALOG, load_phrasebook(CATALOG), bank.plans)
+    assert keys("Bring the apple from the kitchen to Bob!") == keys("bring the red cup from the study to Carol") \
+        == "bring the blue mug from the kitchen to emma" != keys("bring the apple to Bob")
+    assert keys("check the garage door") == keys("check the back door") != keys("go to the garage")
+    assert keys("go to the front door") == "go to the front door"  # a place and a door: left as it is
+    assert keys("watch the hallway") == "watch the kitchen"  # a word of the templates is not a name
+    assert keys("what is the weather") == "what is the weather"
+
+
+def test_the_committed_bank_is_embedded_by_its_keys(bank):
+    from agent_node.command_keys import CommandKeys
+    from agent_node.encoder import SentenceEncoder
+    from agent_node.phrasebook import load_phrasebook
+
+    keys = CommandKeys(CATALOG, load_phrasebook(CATALOG), bank.plans)
+    rows = [0, 1, len(bank) // 2, len(bank) - 1]
+    fresh = SentenceEncoder(threads=1).encode([keys(bank.commands[i]) for i in rows])
+    assert np.allclose(fresh, bank.embeddings[rows], atol=2e-3)  # float16 on disk

@@ -45,6 +45,15 @@ def test_simple_commands_become_plans_that_succeed_on_the_simulator(planner, com
     assert run_plan(result).ok
 
 
+def test_the_headline_fetch_goes_where_the_object_is_and_hands_it_over(planner):
+    """The example shown asks alike (the bank is searched by plan shape, not names)."""
+    result = planner.plan("bring the apple from the kitchen to Bob")
+    assert [(t.skill, t.args) for t in result.plan.tasks] == [
+        ("navigate_to", {"location": "kitchen"}), ("pick", {"object": "apple"}), ("find_person", {"person": "bob"}),
+        ("navigate_to", {"location": "$3"}), ("hand_over", {"person": "bob"})]
+    assert run_plan(result).ok
+
+
 @pytest.mark.parametrize("command", [
     "Find Dave and go to him",                       # chain through $1
     "Go to the kitchen and pick up the banana",      # body sequence
