@@ -93,7 +93,7 @@ class Planner:
                  fixed_examples: int = 16, decline_below: float = DECLINE_BELOW, join_bias: float = JOIN_BIAS,
                  threshold: float | None = None, prune_below: float = PRUNE_BELOW,
                  require_above: float = REQUIRE_ABOVE, unlikely_bias: float = UNLIKELY_BIAS,
-                 stand_ins: int = STAND_INS):
+                 stand_ins: int = STAND_INS, keys: CommandKeys | None = None):
         self.catalog = catalog
         self.llm = llm
         self.toolrag = toolrag
@@ -119,8 +119,9 @@ class Planner:
         self.stand_ins = bank.stand_ins(stand_ins) if bank is not None and stand_ins else {}
         self._stored = {(bank.commands[i], bank.plans[i]) for members in self.stand_ins.values() for i in members}
         self.phrasebook = load_phrasebook(catalog)
-        #: How the bank is searched: by the command's key, as it is embedded.
-        self.keys = CommandKeys(catalog, self.phrasebook, bank.plans) if bank is not None else None
+        #: How the bank is searched: by the command's key, as it is embedded (``keys``: those of
+        #: the catalog it was built for, when this one is narrowed to an allowlist).
+        self.keys = keys or (CommandKeys(catalog, self.phrasebook, bank.plans) if bank is not None else None)
 
     @classmethod
     def load(cls, catalog: Catalog, model: str | None = None, threads: int = 2, toolrag_dir: str | None = None,
@@ -137,12 +138,13 @@ class Planner:
         False; the plans are the same either way."""
         toolrag = ToolRAG(toolrag_dir, catalog=catalog) if use_toolrag else None
         bank = ExampleBank.load() if (examples or fixed_examples) and toolrag else None
+        keys = CommandKeys(catalog, load_phrasebook(catalog), bank.plans) if bank is not None else None
         catalog = catalog if allowed is None else catalog.subset(allowed)
         llm = LLM(model, threads=threads, states_dir=(states_dir or default_states_dir()) if store_states else None)
         planner = cls(catalog, llm, toolrag, use_grammar=use_grammar, bank=bank,
                       examples=examples, fixed_examples=fixed_examples, decline_below=decline_below,
                       join_bias=join_bias, threshold=threshold, prune_below=prune_below, require_above=require_above,
-                      unlikely_bias=unlikely_bias, stand_ins=stand_ins)
+                      unlikely_bias=unlikely_bias, stand_ins=stand_ins, keys=keys)
         planner.warm_up()
         return planner
 
