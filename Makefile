@@ -6,11 +6,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.setup-done
 # The planner's stored prompt states (agent_node/prompt_states.py), made again when the prompt may have changed.
 STATES := $(VENV)/.prompt-states-done
+# The optional training tools (requirements-train.txt): for `make finetune` and the fine-tuning smoke test.
+TRAIN  := $(VENV)/.train-done
 # The ROS 2 interfaces package, built with colcon into $(VENV) (scripts/build_ros_interfaces.sh).
 ROS_INTERFACES := $(wildcard home_robot_interfaces/*.txt home_robot_interfaces/*.xml \
 	home_robot_interfaces/action/*.action home_robot_interfaces/srv/*.srv) scripts/build_ros_interfaces.sh
 
-.PHONY: setup demo test bench toolrag models-extra clean
+.PHONY: setup demo test bench toolrag finetune models-extra clean
 
 setup: $(STAMP) $(STATES)
 
@@ -43,10 +45,14 @@ $(STATES): $(STAMP) agent_node/prompt.py agent_node/example_bank.py agent_node/p
 	$(BIN)/python -m agent_node.planner_models store-states
 	@touch $(STATES)
 
+$(TRAIN): $(STAMP) requirements-train.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -r requirements-train.txt
+	@touch $(TRAIN)
+
 demo: setup
 	$(BIN)/agent-run --plan examples/bring_book_and_report.txt
 
-test: setup
+test: setup $(TRAIN)
 	$(BIN)/python -m pytest
 
 bench: setup
@@ -67,6 +73,12 @@ models-extra: setup
 # Retrain the committed ToolRAG classifier of the reference catalog (about two minutes).
 toolrag: setup
 	$(BIN)/agent-toolrag train -n 4000 --seed 0 --out models/toolrag_home_robot
+
+# Retrain the committed planner adapter of the reference catalog (LoRA on the CPU, about 30
+# minutes on two cores; resumes from build/finetune after an interruption) and register it.
+finetune: setup $(TRAIN)
+	$(BIN)/agent-finetune --out models/planner_adapter_home_robot --work build/finetune -n 4000 --seed 0 \
+		--register home-robot-lora --default
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

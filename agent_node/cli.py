@@ -193,6 +193,8 @@ def run_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="simulator seed")
     ap.add_argument("--max-replans", type=int, default=2, help="new plans after a failure (default 2)")
     ap.add_argument("--model", help="planner: registry name or GGUF path (default: the registry's default)")
+    ap.add_argument("--adapter", default="", help="planner LoRA adapter: registered name or GGUF path (default: "
+                    "the registry's default for the model and catalog; 'none': the model without one)")
     ap.add_argument("--threads", type=int, default=2, help="threads for the model (default 2)")
     ap.add_argument("--policy", metavar="FILE",
                     help="safety policy YAML (default: config/home_robot_policy.yaml with the reference catalog,"
@@ -257,7 +259,7 @@ def _run_command(args: argparse.Namespace, catalog: Catalog, executor: Executor,
         print(f"answer: There is nothing to {'stop' if control == 'stop' else 'confirm'}.")
         return EXIT_OK
     try:
-        planner = Planner.load(catalog, args.model, args.threads)
+        planner = Planner.load(catalog, args.model, args.threads, adapter=args.adapter)
     except ModelFileError as e:
         print(f"agent-run: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -649,7 +649,8 @@ def kind_schedule(n: int, kinds: list[Kind], mix: dict[Kind, float], rng: random
     return schedule
 
 
-def _default_world(catalog: Catalog) -> World | None:
+def default_world(catalog: Catalog) -> World | None:
+    """The simulated house for the reference catalog (None for any other: no execution world)."""
     if not is_reference_catalog(catalog):
         return None
     from tool_adapters.sim.world import load_world
@@ -667,7 +668,7 @@ def generate_report(catalog: Catalog, n: int, seed: int = 0, phrasebook: Phraseb
     started = time.perf_counter()
     rng = random.Random(seed)
     pb = phrasebook or load_phrasebook(catalog)
-    world = world if world is not None else _default_world(catalog)
+    world = world if world is not None else default_world(catalog)
     composer = Composer(catalog, pb, rng, world)
     report = GenerationReport(samples=[])
     seen: set[str] = set()
@@ -677,7 +678,7 @@ def generate_report(catalog: Catalog, n: int, seed: int = 0, phrasebook: Phraseb
         for kind in schedule:
             while report.attempts < limit:
                 report.attempts += 1
-                sample, why = _draft(composer, kind, f"syn-{seed}-{len(report.samples) + 1:05d}", world, seen)
+                sample, why = draft(composer, kind, f"syn-{seed}-{len(report.samples) + 1:05d}", world, seen)
                 rejections = verifier.verify(sample) if sample is not None else []
                 if why or rejections:
                     report.rejections[("compose", why) if why else rejections[0].key] += 1
@@ -689,7 +690,7 @@ def generate_report(catalog: Catalog, n: int, seed: int = 0, phrasebook: Phraseb
     return report
 
 
-def _draft(composer: Composer, kind: Kind, sample_id: str, world: World | None,
+def draft(composer: Composer, kind: Kind, sample_id: str, world: World | None,
            seen: set[str]) -> tuple[Sample | None, str]:
     """One unverified sample of ``kind``, or None and why none could be made."""
     try:

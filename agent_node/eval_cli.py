@@ -16,6 +16,7 @@ from agent_node.example_bank import STAND_INS
 from agent_node.llm import default_threads
 from agent_node.metric import match_plans
 from agent_node.model_files import ModelFileError
+from agent_node.plan import Plan
 from agent_node.plan_json import plan_to_data
 from agent_node.plan_text import format_plan_text
 from agent_node.planner import (DECLINE_BELOW, JOIN_BIAS, PRUNE_BELOW, REQUIRE_ABOVE, UNLIKELY_BIAS, Planner,
@@ -24,9 +25,15 @@ from agent_node.planner import (DECLINE_BELOW, JOIN_BIAS, PRUNE_BELOW, REQUIRE_A
 
 def _planner_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--model", help="planner: registry name or GGUF path (default: the registry's default)")
+    ap.add_argument("--adapter", default="", help="LoRA adapter: registered name or GGUF path (default: the "
+                    "registry's default for the model and catalog; 'none': the model without one)")
+    ap.add_argument("--no-repairs", action="store_true",
+                    help="leave a checked plan as the model wrote it: no meaning repairs, no dropped calls "
+                         "(the default with an adapter)")
     ap.add_argument("--catalog", help="skill catalog YAML (default: the reference home robot)")
     ap.add_argument("--toolrag", help="ToolRAG model directory (default: models/toolrag_home_robot)")
-    ap.add_argument("--no-toolrag", action="store_true", help="show the model every skill")
+    ap.add_argument("--no-toolrag", action="store_true",
+                    help="no skill selection: the grammar allows every skill (the default with an adapter)")
     ap.add_argument("--no-grammar", action="store_true", help="decode without the GBNF grammar")
     ap.add_argument("--examples", type=int, default=1, help="similar examples retrieved per command (0: none)")
     ap.add_argument("--fixed-examples", type=int, default=16,
@@ -55,11 +62,12 @@ def _planner_args(ap: argparse.ArgumentParser) -> None:
 
 def build_planner(args: argparse.Namespace) -> Planner:
     return Planner.load(load_catalog(args.catalog), args.model, args.threads, args.toolrag,
-                        use_toolrag=not args.no_toolrag, use_grammar=not args.no_grammar, examples=args.examples,
-                        fixed_examples=args.fixed_examples, decline_below=args.decline_below,
+                        use_toolrag=False if args.no_toolrag else None, use_grammar=not args.no_grammar,
+                        examples=args.examples, fixed_examples=args.fixed_examples, decline_below=args.decline_below,
                         prune_below=args.prune_below, require_above=args.require_above, join_bias=args.join_bias,
                         unlikely_bias=args.unlikely_bias, stand_ins=args.stand_ins, states_dir=args.states,
-                        store_states=not args.no_states)
+                        store_states=not args.no_states, adapter=args.adapter,
+                        repairs=False if args.no_repairs else None)
 
 
 def plan_main(argv: list[str] | None = None) -> int:
@@ -115,9 +123,10 @@ def eval_main(argv: list[str] | None = None) -> int:
     with open(args.out, "w", encoding="utf-8") as out:
         for done, item in enumerate(items, start=1):
             result: PlanResult = planner.plan(item["command"])
-            match = match_plans(result.plan, item["plan"], planner.catalog)
+            ran = ran_plan(result)
+            match = match_plans(ran, item["plan"], planner.catalog)
             ok += match.ok
-            row = {"id": item.get("id"), **plan_to_data(result.plan),
+            row = {"id": item.get("id"), **plan_to_data(ran), "declined": result.declined, "reason": result.reason,
                    "selected_skills": [s.skill for s in result.selected],
                    "latency_s": round(result.latency_s, 4), "prompt_tokens": result.prompt_tokens}
             out.write(json.dumps(row) + "\n")
@@ -125,6 +134,12 @@ def eval_main(argv: list[str] | None = None) -> int:
             _progress(done, len(items), ok)
     print(summary(rows))
     return 0
+
+
+def ran_plan(result: PlanResult) -> Plan:
+    """What the agent would run for ``result``: nothing when it was declined (a plan with a
+    number the person said moved to a bound, or a place never named, is not run)."""
+    return Plan() if result.declined else result.plan
 
 
 def summary(rows: list) -> str:

@@ -19,8 +19,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from agent_node.grammar_sampler import GrammarSampler
-from agent_node.model_files import ModelFileError, verify_file
-from agent_node.planner_models import check_gguf, planner_spec, planner_specs
+from agent_node.model_files import ModelFileError, sha256_of, verify_file
+from agent_node.planner_models import checked_gguf, gguf_metadata, planner_spec, planner_specs, resolve_adapter
 from agent_node.prompt_states import PromptStates
 
 
@@ -43,12 +43,7 @@ def resolve_model(model: str | Path | None) -> Path:
             raise ModelFileError(f"{spec.path} is missing; run `make setup` to assemble it")
         verify_file(spec.path, spec.sha256, spec.bytes)
         return spec.path
-    path = Path(model)
-    if not path.is_file():
-        raise ModelFileError(f"model file {path} does not exist (and '{model}' is not a registry name: "
-                             f"{sorted(planner_specs())})")
-    check_gguf(path)
-    return path
+    return checked_gguf(model, planner_specs(), "model")
 
 
 def model_key(model: str | Path | None, path: Path) -> str:
@@ -69,7 +64,7 @@ class LLM:
     and, given ``states_dir``, the stored KV cells of the prompt segments it is told of."""
 
     def __init__(self, model: str | Path | None = None, threads: int = 2, n_ctx: int = 4096, seed: int = 0,
-                 states_dir: str | Path | None = None):
+                 states_dir: str | Path | None = None, adapter: str | Path | None = None):
         try:
             import llama_cpp
             from llama_cpp import Llama, LogitsProcessorList, StoppingCriteriaList
@@ -77,24 +72,57 @@ class LLM:
         except ImportError:
             raise ModelFileError("llama-cpp-python is not installed; run `make setup`") from None
         self.path = resolve_model(model)
+        #: The LoRA adapter applied to the model (``agent-finetune``), or None.
+        self.adapter = resolve_adapter(adapter) if adapter else None
+        if self.adapter is not None:
+            self._check_adapter(model)
         self._lib = llama_cpp
         self._processors_cls = LogitsProcessorList
         self._stopping_cls = StoppingCriteriaList
         self._grammar_cache: dict[str, GrammarSampler] = {}
         try:
             self.llama = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=threads,
-                               n_threads_batch=threads, n_batch=512, seed=seed, verbose=False)
+                               n_threads_batch=threads, n_batch=512, seed=seed, verbose=False,
+                               lora_path=str(self.adapter) if self.adapter else None)
             # Sequence 1 carries stored cells in and out; one KV buffer holds both sequences,
             # so that cells copied between them are shared, not moved.
             params = self.llama.context_params
             params.n_seq_max, params.kv_unified = 2, True
             self.llama._ctx.close()
             self.llama._ctx = LlamaContext(model=self.llama._model, params=params, verbose=False)
+            if self.llama._lora_adapter is not None:  # the adapter was set on the context replaced
+                adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self.llama._lora_adapter)
+                scales = (ctypes.c_float * 1)(self.llama.lora_scale)
+                if llama_cpp.llama_set_adapters_lora(self.llama._ctx.ctx, adapters, 1, scales):
+                    raise RuntimeError("the adapter cannot be set on the context")
         except (ValueError, RuntimeError) as e:
-            raise ModelFileError(f"llama.cpp cannot load {self.path}: {e}") from None
+            what = f"{self.path} with the adapter {self.adapter}" if self.adapter else str(self.path)
+            raise ModelFileError(f"llama.cpp cannot load {what}: {e}") from None
         self.name = str(model) if model else self.path.stem
-        self.states = PromptStates(states_dir, model_key(model, self.path)) if states_dir else None
+        key = model_key(model, self.path) + (f" adapter {sha256_of(self.adapter)}" if self.adapter else "")
+        self.states = PromptStates(states_dir, key) if states_dir else None
         self._char_tokens = self._one_character_tokens()
+
+    def _check_adapter(self, model: str | Path | None) -> None:
+        """ModelFileError unless the adapter is a LoRA adapter for this model's architecture
+        and, when it says so (``agent-finetune`` writes the base's sha256), for this very
+        model: llama.cpp would load a damaged or foreign adapter without a word."""
+        meta = gguf_metadata(self.adapter)
+        if meta.get("general.type") != "adapter" or meta.get("adapter.type") != "lora":
+            raise ModelFileError(f"{self.adapter} is not a LoRA adapter (general.type {meta.get('general.type')!r}, "
+                                 f"adapter.type {meta.get('adapter.type')!r})")
+        arch = gguf_metadata(self.path, max_keys=8).get("general.architecture")
+        if meta.get("general.architecture") != arch:
+            raise ModelFileError(f"the adapter {self.adapter} is for {meta.get('general.architecture')!r} models, "
+                                 f"not {arch!r} like {self.path.name}")
+        trained_on = meta.get("agent_node.base_sha256")
+        if not isinstance(trained_on, str):
+            return
+        registered = model is None or str(model) in planner_specs()
+        this = planner_spec(str(model) if model else None).sha256 if registered else sha256_of(self.path)
+        if trained_on != this:
+            raise ModelFileError(f"the adapter {self.adapter} was trained on another model (sha256 {trained_on[:12]}...) "
+                                 f"than {self.path.name} (sha256 {this[:12]}...)")
 
     def _one_character_tokens(self) -> dict[int, str]:
         """The tokens that are one character (printable ASCII, tab, newline and a few

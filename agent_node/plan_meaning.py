@@ -146,3 +146,24 @@ def robot_request(command: str, pb: Phrasebook, catalog: Catalog) -> str | None:
             if place:
                 return f"empty plan for a robot request: '{verb}' with '{place}'"
     return None
+
+
+def unnamed_places(command: str, calls: Iterable[Call], catalog: Catalog, pb: Phrasebook) -> list[Mismatch]:
+    """The enum values (places, doors) of calls that act with the robot's body (hold a
+    resource) which the command never names by any of their names and no look-up
+    produced (``$N`` is exempt): the robot must never go where it was not sent."""
+    text = normalize_text(command)
+    out = []
+    for i, call in enumerate(calls, start=1):
+        skill = catalog.skill(call.skill)
+        if skill is None or not skill.resources:
+            continue
+        for pname, value in call.args.items():
+            p = skill.params.get(pname)
+            type_name = (p.items if p.type == "array" else p.type) if p else None
+            if not type_name or not catalog.is_enum(type_name):
+                continue
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str) and whole_ref(v) is None and not _said_any(text, pb.enum_forms(type_name, v)):
+                    out.append(Mismatch(f"{type_name} not named: '{v}'", i, call.skill, pname, value=v))
+    return out

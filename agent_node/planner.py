@@ -8,7 +8,14 @@ declined with them. An empty plan declines too ("no skill for that"). A plan
 that leaves out a skill ToolRAG is sure of is written once more under a grammar
 that requires it.
 
-The example shown is a stand-in of the bank (see :mod:`agent_node.example_bank`):
+With a LoRA adapter (``agent-finetune``, the default for the reference robot) the
+model is shown the prompt it was trained with, the command alone, and writes under
+the grammar of the whole catalog; ToolRAG and the rewrites are off there (they
+changed one plan in 270 unseen commands), a sign or number that contradicts the
+command is still mended without the model. Whatever the model writes, a call that
+takes the robot to a place the command never names and no look-up produced is not run.
+
+Without an adapter, the example shown is a stand-in of the bank (see :mod:`agent_node.example_bank`):
 the static part and the stand-in are prompt segments whose KV cells llama.cpp
 restores from stored states instead of evaluating them (``make setup`` stores them
 for the default model and catalog; any other are stored at first use).
@@ -32,9 +39,10 @@ from agent_node.llm import LLM
 from agent_node.number_words import words_to_digits
 from agent_node.phrasebook import load_phrasebook, normalize_text
 from agent_node.plan import Plan, PlanParseError, Task
-from agent_node.plan_meaning import Mismatch, number_unsaid, unsaid, unused_mentions
+from agent_node.plan_meaning import Mismatch, number_unsaid, unnamed_places, unsaid, unused_mentions
 from agent_node.plan_text import parse_plan_text
-from agent_node.prompt import UserTurn, dynamic_part, fixed_part, static_part
+from agent_node.planner_models import adapter_for, planner_specs
+from agent_node.prompt import UserTurn, dynamic_part, fixed_part, static_part, trained_static_part, trained_turn
 from agent_node.prompt_states import default_states_dir
 from agent_node.said_numbers import clamped, unused_said_numbers
 from agent_node.toolrag import SkillScore, ToolRAG
@@ -93,7 +101,7 @@ class Planner:
                  fixed_examples: int = 16, decline_below: float = DECLINE_BELOW, join_bias: float = JOIN_BIAS,
                  threshold: float | None = None, prune_below: float = PRUNE_BELOW,
                  require_above: float = REQUIRE_ABOVE, unlikely_bias: float = UNLIKELY_BIAS,
-                 stand_ins: int = STAND_INS, keys: CommandKeys | None = None):
+                 stand_ins: int = STAND_INS, keys: CommandKeys | None = None, repairs: bool = True):
         self.catalog = catalog
         self.llm = llm
         self.toolrag = toolrag
@@ -111,9 +119,15 @@ class Planner:
         self.join_bias = join_bias
         self.unlikely_bias = unlikely_bias
         self._name_starts: dict[str, set[int]] = {}
+        #: A model with an adapter is shown the prompt it was trained with: the command alone.
+        self.trained = llm.adapter is not None
+        #: Whether a checked plan that departs from the command is written again by the model
+        #: (a place left out, a sure skill left out) and unasked calls are dropped. Signs and
+        #: numbers that contradict the command are mended either way (no model needed).
+        self.repairs = repairs
         # The fixed examples sit in the cached static part: free per command.
         fixed = bank.representative(fixed_examples) if bank is not None and fixed_examples else None
-        self.static = static_part(catalog, examples=fixed)
+        self.static = trained_static_part() if self.trained else static_part(catalog, examples=fixed)
         #: The bank's stand-ins by plan shape ({} without a bank, or with ``stand_ins`` 0:
         #: the nearest example is shown as it is, and its cells are not stored).
         self.stand_ins = bank.stand_ins(stand_ins) if bank is not None and stand_ins else {}
@@ -125,26 +139,41 @@ class Planner:
 
     @classmethod
     def load(cls, catalog: Catalog, model: str | None = None, threads: int = 2, toolrag_dir: str | None = None,
-             use_toolrag: bool = True, use_grammar: bool = True, examples: int = 1,
+             use_toolrag: bool | None = None, use_grammar: bool = True, examples: int = 1,
              fixed_examples: int = 16, decline_below: float = DECLINE_BELOW, join_bias: float = JOIN_BIAS,
              threshold: float | None = None, prune_below: float = PRUNE_BELOW, require_above: float = REQUIRE_ABOVE,
              unlikely_bias: float = UNLIKELY_BIAS, allowed: list[str] | None = None, stand_ins: int = STAND_INS,
-             states_dir: str | Path | None = None, store_states: bool = True) -> "Planner":
+             states_dir: str | Path | None = None, store_states: bool = True, adapter: str | None = "",
+             repairs: bool | None = None) -> "Planner":
         """Load the models once (ModelFileError when one is missing or corrupt) and
         evaluate the static part of the prompt. ``allowed`` (the policy's allowlist)
         restricts the skills the model is shown and may write. The KV cells of the
         prompt's segments are stored in ``states_dir`` (default
         :func:`~agent_node.prompt_states.default_states_dir`) unless ``store_states`` is
-        False; the plans are the same either way."""
+        False; the plans are the same either way. ``adapter``: a registered LoRA adapter
+        or a GGUF adapter path; "" takes the registry's default adapter for this model
+        and catalog (if any), None or "none" runs the model without one. A planner with an
+        adapter shows the model the command alone (no skill list, no examples: it has learned
+        them). ``use_toolrag`` and ``repairs`` (None: what the planner ships with, on without
+        an adapter and off with one, where they no longer change a result on unseen commands):
+        ToolRAG narrows the grammar and declines without the model, repairs write a plan that
+        leaves out a named place or a sure skill again and drop calls ToolRAG found unlikely."""
+        if adapter == "none":
+            adapter = None
+        elif adapter == "":
+            adapter = adapter_for(model, catalog) if model is None or str(model) in planner_specs() else None
+        use_toolrag = not adapter if use_toolrag is None else use_toolrag
+        repairs = not adapter if repairs is None else repairs
         toolrag = ToolRAG(toolrag_dir, catalog=catalog) if use_toolrag else None
-        bank = ExampleBank.load() if (examples or fixed_examples) and toolrag else None
+        bank = ExampleBank.load() if (examples or fixed_examples) and toolrag and not adapter else None
         keys = CommandKeys(catalog, load_phrasebook(catalog), bank.plans) if bank is not None else None
         catalog = catalog if allowed is None else catalog.subset(allowed)
-        llm = LLM(model, threads=threads, states_dir=(states_dir or default_states_dir()) if store_states else None)
+        llm = LLM(model, threads=threads, states_dir=(states_dir or default_states_dir()) if store_states else None,
+                  adapter=adapter)
         planner = cls(catalog, llm, toolrag, use_grammar=use_grammar, bank=bank,
                       examples=examples, fixed_examples=fixed_examples, decline_below=decline_below,
                       join_bias=join_bias, threshold=threshold, prune_below=prune_below, require_above=require_above,
-                      unlikely_bias=unlikely_bias, stand_ins=stand_ins, keys=keys)
+                      unlikely_bias=unlikely_bias, stand_ins=stand_ins, keys=keys, repairs=repairs)
         planner.warm_up()
         return planner
 
@@ -178,6 +207,9 @@ class Planner:
 
     def _turn(self, command: str, retrieved: list[tuple[str, str]]) -> UserTurn:
         """The user turn; the retrieved example is a stored segment when it is a stand-in."""
+        if self.trained:  # a retrieved example is an earlier turn of the conversation
+            shots = "".join(f"{trained_turn(c)}{p.rstrip()}\n<|im_end|>\n" for c, p in retrieved)
+            return UserTurn(shots + trained_turn(command))
         stored = len(retrieved) == 1 and retrieved[0] in self._stored
         return UserTurn(dynamic_part(command, retrieved), len(fixed_part(retrieved)) if stored else 0)
 
@@ -242,7 +274,7 @@ class Planner:
             result.latency_s = time.perf_counter() - t0
             return result
         skills = [s.skill for s in result.selected] or self.catalog.skill_names
-        turn = self._turn(words_to_digits(command), retrieved)
+        turn = self._turn(command if self.trained else words_to_digits(command), retrieved)
         for attempt in (1, 2):
             result.attempts = attempt
             result.text, tokens = self._write(turn, skills, result.selected)
@@ -262,13 +294,17 @@ class Planner:
             result.plan = Plan()
         if result.plan.tasks and command == clean_command(said) and not self.should_stop():
             result.plan = self._mean_what_was_said(command, result, turn, skills)
-        if result.plan.tasks and not self.should_stop():
+        if self.repairs and result.plan.tasks and not self.should_stop():
             result.plan = self._call_the_likely(command, result, turn, skills)
         if result.plan.tasks:
             result.declined, result.reason = False, ""
             changed = clamped(said, result.plan, self.catalog)
+            # (the whole command: a replan's notes name the places a failure told of)
+            unnamed = unnamed_places(command, result.plan.tasks, self.catalog, self.phrasebook)
             if changed:  # the model moved a number the person said to a bound: say so instead
                 result.declined, result.reason = True, f"I cannot do that: {changed[0]}."
+            elif unnamed:  # never guess a place: the robot would drive somewhere it was not sent
+                result.declined, result.reason = True, self._where(unnamed[0])
         result.latency_s = time.perf_counter() - t0
         return result
 
@@ -351,6 +387,8 @@ class Planner:
         if any(m.wrong_number or m.wrong_sign for m in mismatches):
             plan = self._number_put_back(command, plan, mismatches)
             mismatches = self._mismatches(command, plan)
+        if not self.repairs:
+            return plan
         left_out = next((m for m in mismatches if m.value), None)
         start = self._going_to(left_out.value, plan) if left_out else ""
         if not start:
@@ -394,10 +432,17 @@ class Planner:
             return text, None
         return text, self._drop_unasked(rewritten, selected)
 
+    def _where(self, unnamed: Mismatch) -> str:
+        """Why a plan that goes to a place the command never named is not run."""
+        type_name = next(t for t, values in self.catalog.enums.items() if unnamed.value in values)
+        known = ", ".join(self.phrasebook.enum_forms(type_name, v)[0] for v in self.catalog.enums[type_name])
+        return (f"I don't know where that is: you did not name the "
+                f"{self.phrasebook.enum_forms(type_name, unnamed.value)[0]} and I know only these: {known}.")
+
     def _drop_unasked(self, plan: Plan, selected: list[SkillScore]) -> Plan:
         """``plan`` without the calls of unlikely skills that no other call needs
         (the whole plan if that would leave nothing)."""
-        if self.toolrag is None or not self.prune_below:
+        if self.toolrag is None or not self.prune_below or not self.repairs:
             return plan
         probability = {s.skill: s.probability for s in selected}
         keep = {t.id for t in plan.tasks}

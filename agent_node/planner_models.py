@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
 
 from agent_node.model_files import (ModelFileError, PackageFile, RegisteredModel, check_magic, default_name,
-                                    is_verified, pick_spec, registry_path, registry_section)
+                                    is_verified, pick_spec, registry_path, registry_section, verify_file)
+from agent_node.paths import share_dir
+
+if TYPE_CHECKING:
+    from agent_node.catalog import Catalog
 
 GGUF_MAGIC = b"GGUF"
 
@@ -39,9 +45,96 @@ def planner_spec(name: str | None = None) -> PlannerSpec:
     return pick_spec(planner_specs(), name, "planner", "models/registry.yaml")
 
 
-def check_gguf(path: Path) -> None:
-    """ModelFileError unless ``path`` starts like a GGUF file."""
-    check_magic(path, GGUF_MAGIC, "GGUF model")
+class AdapterSpec(RegisteredModel):
+    """A LoRA adapter of a planner (``agent-finetune``): the planner it was trained on
+    and the catalog it plans for (it knows that catalog's skills and no other)."""
+
+    base: str
+    catalog: str = "config/home_robot_skills.yaml"
+
+
+def adapter_specs() -> dict[str, AdapterSpec]:
+    return registry_section(registry_path(), "adapters", AdapterSpec)
+
+
+def adapter_for(model: str | None, catalog: "Catalog") -> str | None:
+    """The default adapter of the registry for planner ``model`` (a registry name; None:
+    the default planner) and ``catalog`` (the one it was trained for, same skills and
+    values), or None when there is none: any other GGUF file or catalog runs without."""
+    from agent_node.catalog import load_catalog
+
+    model = model or default_planner()
+    for name, spec in adapter_specs().items():
+        if spec.default and spec.base == model:
+            path = Path(spec.catalog) if Path(spec.catalog).is_absolute() else share_dir() / spec.catalog
+            trained = load_catalog(path)
+            if trained.skills == catalog.skills and trained.enums == catalog.enums:
+                return name
+    return None
+
+
+def resolve_adapter(adapter: str | Path) -> Path:
+    """A registered adapter (checked by size and sha256) or a GGUF adapter path -> its
+    path (ModelFileError when it is missing, corrupt or not GGUF)."""
+    return checked_gguf(adapter, adapter_specs(), "adapter")
+
+
+def checked_gguf(name: str | Path, specs: Mapping[str, RegisteredModel], what: str) -> Path:
+    """``specs[name]``'s file checked by size and sha256, or else ``name`` as a path to a
+    GGUF file (ModelFileError when it is missing, corrupt or not GGUF)."""
+    spec = specs.get(str(name))
+    if spec is not None:
+        verify_file(spec.path, spec.sha256, spec.bytes)
+        return spec.path
+    path = Path(name)
+    if not path.is_file():
+        raise ModelFileError(f"{what} file {path} does not exist (and '{name}' is not a registered {what}: "
+                             f"{sorted(specs)})")
+    check_magic(path, GGUF_MAGIC, f"GGUF {what}")
+    return path
+
+
+_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+
+
+def gguf_metadata(path: Path, max_keys: int = 64) -> dict[str, object]:
+    """The scalar and string key-values of a GGUF file's header (arrays are skipped;
+    at most ``max_keys``), read without llama.cpp; ModelFileError for a damaged header."""
+    def read(fmt: str):
+        size = struct.calcsize(fmt)
+        data = f.read(size)
+        if len(data) != size:
+            raise ModelFileError(f"{path}: the GGUF header ends early")
+        return struct.unpack(fmt, data)[0]
+
+    def string() -> str:
+        n = read("<Q")
+        if n > 1 << 20:
+            raise ModelFileError(f"{path}: a GGUF header string of {n} bytes")
+        return f.read(n).decode("utf-8", "replace")
+
+    def value(kind: int):
+        if kind == 8:
+            return string()
+        if kind == 9:
+            item, count = read("<I"), read("<Q")
+            for _ in range(count):
+                value(item)
+            return None
+        if kind not in _SCALARS:
+            raise ModelFileError(f"{path}: unknown GGUF value type {kind}")
+        return read(_SCALARS[kind])
+
+    out: dict[str, object] = {}
+    with open(path, "rb") as f:
+        if f.read(4) != GGUF_MAGIC:
+            raise ModelFileError(f"{path} is not a GGUF file")
+        read("<I")  # version
+        read("<Q")  # tensors
+        for _ in range(min(read("<Q"), max_keys)):
+            key = string()
+            out[key] = value(read("<I"))
+    return out
 
 
 def assemble(name: str | None = None) -> Path:
@@ -75,12 +168,13 @@ def assemble(name: str | None = None) -> Path:
 
 
 def store_states(name: str | None = None) -> str:
-    """Store the prompt states of the planner ``name`` for the reference catalog; a line saying what was done."""
+    """Store the prompt states of the planner ``name`` without an adapter (its static part and
+    stand-in examples) for the reference catalog; a line saying what was done."""
     from agent_node.catalog import load_catalog
     from agent_node.planner import Planner
 
     t0 = time.perf_counter()
-    planner = Planner.load(load_catalog(), name)
+    planner = Planner.load(load_catalog(), name, adapter=None)  # the planner with an adapter stores none
     evaluated = planner.store_states()
     states = planner.llm.states
     return (f"{evaluated} of {sum(map(len, planner.stand_ins.values()))} stand-in examples evaluated in "

@@ -82,3 +82,18 @@ def fixed_part(retrieved: list[tuple[str, str]] = ()) -> str:
 def dynamic_part(command: str, retrieved: list[tuple[str, str]] = ()) -> str:
     """The per-command user turn (it begins with :func:`fixed_part`) and the start of the assistant's answer."""
     return f"{fixed_part(retrieved)} {command}<|im_end|>\n<|im_start|>assistant\nPlan:\n"
+
+
+#: The system turn a planner adapter (``agent-finetune``) is trained with and run with:
+#: no skill list and no examples; the adapter has learned the catalog's skills.
+TRAINED_SYSTEM = "Plan the robot's skill calls."
+
+
+def trained_static_part() -> str:
+    """The static part of the prompt of a planner with an adapter (chatml system turn)."""
+    return f"<|im_start|>system\n{TRAINED_SYSTEM}<|im_end|>\n"
+
+
+def trained_turn(command: str) -> str:
+    """The per-command part of a planner with an adapter: the user turn and the start of the answer."""
+    return f"<|im_start|>user\n{command}<|im_end|>\n<|im_start|>assistant\n"

@@ -26,6 +26,8 @@ CATALOG = load_catalog()
 class ScriptedLLM:
     """Answers each completion with the next scripted text; records prompts and grammars."""
 
+    adapter = None  # or a path: the planner then shows the prompt an adapter is trained with
+
     def __init__(self, *texts: str):
         self.texts = list(texts)
         self.prompts: list[str] = []
@@ -358,3 +360,46 @@ def test_places_met_by_the_plan_or_by_a_skill_that_goes_there_need_no_rewrite():
     llm = ScriptedLLM('1. find_object(object="cup")\n2. navigate_to(location="$1")\n3. join()\n')
     planner(llm, "find_object", "navigate_to").plan("go to the cup, it is in the kitchen")
     assert len(llm.prompts) == 1
+
+
+# -- never go where the command did not send the robot ----------------------------------------------------
+@pytest.mark.parametrize("command, plan", [
+    ("go to the basement", '1. navigate_to(location="garage")\n2. join()\n'),
+    ("patrol the kitchen and the attic", '1. patrol(route=["kitchen", "garage"])\n2. join()\n'),
+])
+def test_a_place_the_command_never_names_is_not_run(command, plan):
+    result = planner(ScriptedLLM(plan), repairs=False).plan(command)
+    assert result.declined and result.reason.startswith("I don't know where that is")
+    assert "garage" in result.reason
+
+
+@pytest.mark.parametrize("command, plan", [
+    ("go to the kitchen", '1. navigate_to(location="kitchen")\n2. join()\n'),
+    ("go where Bob is", '1. find_person(person="bob")\n2. navigate_to(location="$1")\n3. join()\n'),
+    ("head to the lounge", '1. navigate_to(location="living_room")\n2. join()\n'),       # another of its names
+    ("turn the garage lights off", '1. set_light(room="garage", on=False)\n2. join()\n'),
+    ("turn on the lights", '1. set_light(room="garage", on=True)\n2. join()\n'),   # a switch: the body stays
+])
+def test_a_place_named_or_looked_up_or_not_visited_is_run(command, plan):
+    result = planner(ScriptedLLM(plan), repairs=False).plan(command)
+    assert not result.declined, result.reason
+
+
+def test_a_planner_with_an_adapter_shows_the_command_alone():
+    llm = ScriptedLLM('1. navigate_to(location="kitchen")\n2. join()\n')
+    llm.adapter = "adapter.gguf"
+    p = planner(llm, "navigate_to")
+    result = p.plan("go to the kitchen")
+    assert not result.declined
+    assert llm.prompts[0] == ("<|im_start|>system\nPlan the robot's skill calls.<|im_end|>\n"
+                              "<|im_start|>user\ngo to the kitchen<|im_end|>\n<|im_start|>assistant\n")
+    assert "Skills:" not in llm.prompts[0]
+
+
+def test_a_declined_plan_is_scored_as_what_runs_nothing():
+    from agent_node.eval_cli import ran_plan
+
+    result = planner(ScriptedLLM('1. navigate_to(location="garage")\n2. join()\n'), repairs=False).plan(
+        "go to the basement")
+    assert result.declined and result.plan.tasks  # the plan is kept for the record ...
+    assert ran_plan(result).is_empty             # ... but nothing of it runs, so nothing is scored

@@ -1,9 +1,11 @@
-"""The planner with the real default model (Qwen2.5-Coder-0.5B Q4_K_M), temperature 0.
+"""The planner with the real default model (Qwen2.5-Coder-0.5B Q4_K_M), temperature 0,
+without its adapter (the prompt with skills and examples) and with it (the default).
 
-Plan quality is measured by `agent-eval` (see README); these tests check what
-must always hold: plans are valid and run on the simulator, requests no skill
-serves and injections never produce a call outside the catalog, and a bad model
-file is refused before llama.cpp reads it.
+Plan quality is measured by `agent-eval` and `bench/planner.py` (see README); these
+tests check what must always hold: plans are valid and run on the simulator,
+requests no skill serves and injections never produce a call outside the catalog,
+a bad model file is refused before llama.cpp reads it, and the adapter plans a
+handful of commands exactly right.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ CATALOG = load_catalog()
 
 @pytest.fixture(scope="module")
 def planner() -> Planner:
-    return Planner.load(CATALOG)
+    """The model without its adapter: the prompt lists the skills and shows examples."""
+    return Planner.load(CATALOG, adapter=None)
 
 
 def run_plan(result):
@@ -290,3 +293,43 @@ def test_storing_the_stand_ins_evaluates_only_what_is_not_stored(planner, tmp_pa
     finally:
         planner.llm.states, planner.stand_ins = kept_states, kept_stand_ins
         planner.warm_up()
+
+
+# -- the default planner: the model with its adapter ------------------------------------------------
+@pytest.fixture(scope="module")
+def tuned() -> Planner:
+    """The default planner: the registered adapter for this model and catalog, its trained prompt."""
+    return Planner.load(CATALOG)
+
+
+def test_the_default_planner_runs_the_registered_adapter_with_the_prompt_it_was_trained_on(tuned):
+    assert tuned.llm.adapter is not None and tuned.llm.adapter.name == "adapter.gguf"
+    assert tuned.trained and "Skills:" not in tuned.static and tuned.bank is None
+    assert tuned.toolrag is None and not tuned.repairs  # what no longer pays with the adapter is off
+    result = tuned.plan("where is Carol")
+    assert result.prompt_tokens < 40  # the command alone, not the skills and examples
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("bring the apple from the kitchen to Bob",
+     [("navigate_to", {"location": "kitchen"}), ("pick", {"object": "apple"}), ("find_person", {"person": "bob"}),
+      ("navigate_to", {"location": "$3"}), ("hand_over", {"person": "bob"})]),
+    ("go to the garage, no wait, the office", [("navigate_to", {"location": "office"})]),
+    ("bring the keys you're holding to Carol",
+     [("find_person", {"person": "carol"}), ("navigate_to", {"location": "$1"}), ("hand_over", {"person": "carol"})]),
+    ("turn right 45 degrees", [("rotate", {"angle_deg": -45})]),
+    ("where are my glasses and is the back door open?",
+     [("find_object", {"object": "glasses"}), ("check_door", {"door": "back_door"})]),
+])
+def test_the_adapter_plans_these_commands_exactly(tuned, command, expected):
+    result = tuned.plan(command)
+    assert not result.declined, result.reason
+    assert [(t.skill, {k: v for k, v in t.args.items() if not (k == "speed_mps" and v == 0.3)})
+            for t in result.plan.tasks] == expected
+    assert run_plan(result).ok or "holding" in command  # (the simulated robot holds no keys)
+
+
+@pytest.mark.parametrize("command", ["go to the basement", "drive forward 20 metres", "please water the plants"])
+def test_the_adapter_declines_what_the_robot_cannot_do(tuned, command):
+    result = tuned.plan(command)
+    assert result.declined, result.plan

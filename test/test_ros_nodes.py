@@ -300,3 +300,14 @@ def test_the_model_plans_when_no_plans_file_is_given(tmp_path):
         assert record["plans"] or record["declined"] or record["error"] == ""
     finally:
         close_house(house)
+
+
+def test_a_corrupt_planner_adapter_stops_the_node_at_start_up(tmp_path):
+    from agent_node.planner_models import planner_spec
+
+    if not planner_spec(None).path.exists():
+        pytest.skip("the planner model is not assembled (make setup)")
+    corrupt = tmp_path / "adapter.gguf"
+    corrupt.write_bytes(b"GGUF" + b"\x00" * 64)  # the magic, then nothing llama.cpp can read
+    done = start_and_fail(tmp_path, "-p", f"adapter:={corrupt}", "-p", "speech:=false")  # no plans_file: the model
+    assert done.returncode == 2 and str(corrupt) in done.stderr, done.stderr

@@ -283,6 +283,8 @@ def test_the_planner_passes_should_stop_to_the_model(monkeypatch):
     calls = []
 
     class FakeLLM:
+        adapter = None
+
         def token_ids(self, text):
             return [1]
 

@@ -81,6 +81,8 @@ PARAMETERS = [
     Spec("plans_file", "", "recorded plans, JSON lines {command, tasks}: when set, plans are looked up"
                            " there and no model is loaded"),
     Spec("model", "", "planner model: registry name or GGUF path ('' = the registry's default)"),
+    Spec("adapter", "", "planner LoRA adapter: registered name or GGUF path ('' = the registry's default for "
+                        "the model and catalog; 'none' = the model without one)"),
     Spec("toolrag_model", "", "ToolRAG model directory ('' = the committed one)"),
     Spec("toolrag_threshold", -1.0, "ToolRAG selection threshold (< 0 = the tuned one)"),
     Spec("threads", 2, "CPU threads for the model", minimum=1),
@@ -228,7 +230,7 @@ class AgentNode:
         allowed = None if self.policy.allowed_skills == "all" else self.policy.allowed_skills
         planner = Planner.load(self.catalog, p["model"] or None, p["threads"], toolrag_dir=p["toolrag_model"] or None,
                                allowed=allowed, states_dir=p["prompt_states"] or None,
-                               store_states=p["prompt_states"] != "off")
+                               store_states=p["prompt_states"] != "off", adapter=p["adapter"])
         if p["toolrag_threshold"] >= 0 and planner.toolrag is not None:
             planner.toolrag.threshold = p["toolrag_threshold"]
         return planner

@@ -1,0 +1,277 @@
+"""Commands beyond the generator's templates, for any catalog: what people say
+that a planner must get right or must decline.
+
+Each variation draws commands with the generator (:mod:`agent_node.datagen`)
+from a *changed copy* of the catalog's phrasebook, so every kind of command
+(single calls, chains, body sequences, mixes) gets the variation:
+
+- ``correction``: an enum value said after another one the person took back
+  ("go to the garage, no wait, the office"; "the office, not the kitchen"), or
+  a number corrected ("wait 10 seconds, no, make it 20 seconds"). The plan is
+  the corrected one; kept only if it passes the three checks (format,
+  execution, meaning).
+- ``unknown_place``: an enum value said as a name the catalog does not have
+  ("go to the basement", "is the side door open"). The plan is empty: the robot
+  must not go somewhere else instead. Kept only when the plan it would have
+  been uses a value of that enum the command no longer names.
+- ``out_of_bounds``: a number beyond a parameter's bounds ("wait half an hour",
+  "drive back 20 metres"). The plan is empty; kept only when the checker
+  refuses the plan it would have been for that bound.
+- ``units``: a number said in another unit than the parameter's: seconds as
+  minutes ("wait three minutes" is 180), metres as centimetres ("back up 30 cm"
+  is -0.3). Kept only if it passes the three checks, the meaning check knowing
+  the unit's words.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Callable, Iterable
+
+from agent_node.catalog import Catalog
+from agent_node.checker import check_plan
+from agent_node.datagen import DEFAULT_MIX, Composer, Kind, Sample, draft, kind_schedule
+from agent_node.phrasebook import Phrasebook, mentions, normalize_text, number_words
+from agent_node.values import whole_ref
+
+#: Places and doors no catalog of ours has; a name that is one of the catalog's forms is skipped.
+UNKNOWN_PLACES = ["basement", "attic", "roof", "garden", "backyard", "balcony", "laundry room", "cellar",
+                  "porch", "pantry", "guest room", "nursery", "gym", "patio", "driveway", "shed", "upstairs",
+                  "swimming pool", "sauna", "library", "workshop", "playroom", "wine cellar", "greenhouse"]
+UNKNOWN_DOORS = ["side door", "cellar door", "patio door", "shed door", "attic hatch", "kitchen window",
+                 "bedroom window", "gate"]
+#: How a person takes back the first value and gives the second ({g} wrong, {f} right).
+CORRECTIONS = ["{g}, no wait, the {f}", "{g}, sorry, I mean the {f}", "{g}, no, make that the {f}",
+               "{g}... actually no, the {f}", "{f}, not the {g}", "{g}, uh no, the {f}"]
+NUMBER_CORRECTIONS = ["{w}, no, make it {v}", "{w}, sorry, {v}", "{w}... no wait, {v}"]
+#: Share of each generator kind in the variations (no out-of-domain requests: they hold no value).
+VARIATION_MIX: dict[Kind, float] = {k: v for k, v in DEFAULT_MIX.items() if k != "none"}
+
+Accept = Callable[[Sample], "Sample | None"]
+
+
+def _all_forms(catalog: Catalog, pb: Phrasebook) -> list[str]:
+    return [f for t, values in catalog.enums.items() for v in values for f in pb.enum_forms(t, v)]
+
+
+def unknown_names(type_name: str, catalog: Catalog, pb: Phrasebook) -> list[str]:
+    """Names for a value of ``type_name`` that none of the catalog's enum values goes by."""
+    pool = UNKNOWN_DOORS if "door" in type_name else UNKNOWN_PLACES
+    known = [normalize_text(f) for f in _all_forms(catalog, pb)]
+    return [n for n in pool if not any(mentions(normalize_text(n), k) or mentions(k, normalize_text(n))
+                                       for k in known)]
+
+
+def _draw(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, prefix: str, accept: Accept,
+          seen: set[str], max_attempts: int | None = None) -> list[Sample]:
+    """Up to ``n`` drafts from ``pb`` that ``accept`` keeps (it returns the sample to keep)."""
+    rng = random.Random(seed)
+    composer = Composer(catalog, pb, rng, world)
+    kinds = [k for k in composer.available() if k != "none"]
+    out: list[Sample] = []
+    attempts, limit = 0, max_attempts or 30 * n + 100
+    for kind in kind_schedule(limit, kinds, VARIATION_MIX, rng):
+        if len(out) >= n or attempts >= limit:
+            break
+        attempts += 1
+        sample, why = draft(composer, kind, f"{prefix}-{seed}-{len(out) + 1:05d}", world, seen)
+        kept = accept(sample) if sample is not None and not why else None
+        if kept is not None:
+            seen.add(kept.command.lower())
+            out.append(kept)
+    return out
+
+
+def _literal_values(sample: Sample, catalog: Catalog, type_name: str) -> list[str]:
+    """The values of enum ``type_name`` the plan holds as literals (not ``$N``)."""
+    found = []
+    for call in sample.plan:
+        params = catalog.skill(call.skill).params
+        for name, value in call.args.items():
+            p = params[name]
+            values = value if isinstance(value, list) else [value]
+            if p.type == type_name or (p.type == "array" and p.items == type_name):
+                found += [v for v in values if isinstance(v, str) and whole_ref(v) is None]
+    return found
+
+
+def unknown_place(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set[str]) -> list[Sample]:
+    """Commands that name a place (or door) the catalog does not have, with empty plans."""
+    out: list[Sample] = []
+    types = list(catalog.enums)
+    for i, type_name in enumerate(types):
+        names = unknown_names(type_name, catalog, pb)
+        if not names:
+            continue
+        changed = pb.model_copy(deep=True)
+        changed.enums[type_name] = {v: names for v in catalog.enums[type_name]}
+        # Only the changed enum is unknown; "the basement" must be the only place said.
+
+        def accept(sample: Sample, type_name: str = type_name, names: list[str] = names) -> Sample | None:
+            text = normalize_text(sample.command)
+            if not _literal_values(sample, catalog, type_name) or not any(mentions(text, x) for x in names):
+                return None
+            return sample.model_copy(update={"plan": [], "kind": "none", "setup": sample.setup.__class__()})
+        share = n // len(types) + (1 if i < n % len(types) else 0)
+        out += _draw(catalog, changed, world, share, seed + i, "unknown", accept, seen)
+    return out
+
+
+def _out_of_bounds_values(minimum: float | None, maximum: float | None, integer: bool) -> list[float]:
+    values: list[float] = []
+    if maximum is not None:
+        top = abs(maximum) if maximum else 10
+        values += [maximum + top, maximum * 2 + top, maximum * 3 + top, maximum * 6]
+    if minimum is not None and minimum < 0:
+        values += [v for v in (minimum * 2, minimum * 4) if v < minimum]
+    values = sorted({float(round(v)) if integer or abs(v) >= 10 else round(v, 1) for v in values
+                     if (maximum is None or v > maximum) or (minimum is not None and v < minimum)})
+    return values
+
+
+def _minutes(seconds: float) -> list[str]:
+    """A number of seconds said in minutes or hours, where it is whole."""
+    if seconds == 3600:
+        return ["an hour", "one hour"]
+    if seconds == 1800:
+        return ["half an hour", "thirty minutes"]
+    if seconds % 60 == 0 and seconds >= 120:
+        k = int(seconds // 60)
+        return [f"{w} minutes" for w in number_words(k)[:1]] + [f"{k} minutes"]
+    return []
+
+
+def out_of_bounds(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set[str]) -> list[Sample]:
+    """Commands that ask for a number beyond its parameter's bounds, with empty plans."""
+    changed = pb.model_copy(deep=True)
+    bounded = []
+    for skill in catalog.skills:
+        for name, p in skill.params.items():
+            if p.type not in ("number", "integer") or (p.minimum is None and p.maximum is None):
+                continue
+            spec = changed.params.get(f"{skill.name}.{name}")
+            if spec is None or not spec.values:
+                continue
+            values = _out_of_bounds_values(p.minimum, p.maximum, p.type == "integer")
+            if spec.directional:
+                values = sorted({abs(v) for v in values if abs(v) > min(abs(p.minimum or 0), abs(p.maximum or 0))})
+            seconds = any(unit[0] in ("second", "sec", "s") for unit in spec.units)
+            spec.values = values
+            spec.special = {v: _minutes(v) for v in values if seconds and _minutes(v)}
+            bounded.append(skill.name)
+    if not bounded:
+        return []
+
+    def accept(sample: Sample) -> Sample | None:
+        problems = check_plan(sample.to_plan(), catalog).problems
+        if not problems or not all("minimum" in p.message or "maximum" in p.message for p in problems):
+            return None
+        return sample.model_copy(update={"plan": [], "kind": "none", "setup": sample.setup.__class__()})
+    return _draw(catalog, changed, world, n, seed, "bounds", accept, seen)
+
+
+def correction(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set[str],
+               verify: Callable[[Sample], bool]) -> list[Sample]:
+    """Commands where the person corrects a place or a number they said; ``verify`` runs the three checks."""
+    rng = random.Random(seed)
+    changed = pb.model_copy(deep=True)
+    taken_back: dict[str, tuple[str, str]] = {}  # a correction's words -> the enum value it takes back
+    for type_name, values in catalog.enums.items():
+        if len(values) < 2:
+            continue
+        forms = {}
+        for v in values:
+            plain = pb.enum_forms(type_name, v)
+            forms[v] = list(plain)
+            for _ in plain:
+                g = rng.choice([o for o in values if o != v])
+                form = rng.choice(CORRECTIONS).format(g=rng.choice(pb.enum_forms(type_name, g)), f=rng.choice(plain))
+                forms[v].append(form)
+                taken_back[form.lower()] = (type_name, g)
+        changed.enums[type_name] = forms
+    for key, spec in changed.params.items():
+        if not spec.values or len(spec.values) < 2 or spec.directional:
+            continue
+        unit = spec.units[0][1] if spec.units else ""
+        spec.special = {}
+        for v in spec.values:
+            w = rng.choice([x for x in spec.values if x != v])
+            said = {x: f"{_number(x)} {unit}".strip() for x in (v, w)}
+            spec.special[v] = [rng.choice(NUMBER_CORRECTIONS).format(w=said[w], v=said[v])]
+    markers = ("no wait", "i mean", "make that", "actually no", ", not the", "uh no", "make it", "sorry,")
+
+    def accept(sample: Sample) -> Sample | None:
+        text = sample.command.lower()
+        if sum(text.count(m) for m in markers) != 1:
+            return None
+        if any(form in text and g in _literal_values(sample, catalog, type_name)
+               for form, (type_name, g) in taken_back.items()):
+            return None  # "the office, ..., the hallway, not the office": the value taken back is also asked for
+        return sample if verify(sample) else None
+    return _draw(catalog, changed, world, n, seed, "correction", accept, seen)
+
+
+def _unit_forms(unit_words: set[str], value: float) -> list[str]:
+    """``value`` (in the parameter's unit) said in a larger or smaller unit, or []."""
+    if unit_words & {"second", "seconds", "sec", "secs"} and value % 60 == 0 and value >= 60:
+        k = int(value // 60)
+        words = (number_words(k) or [str(k)])[0]
+        return ["a minute", "one minute"] if k == 1 else [f"{words} minutes", f"{k} minutes", f"{k} min"]
+    if unit_words & {"meter", "meters", "metre", "metres"} and 0 < value < 1:
+        cm = round(value * 100)
+        words = (number_words(cm) or [str(cm)])[0]
+        return [f"{cm} centimeters", f"{words} centimetres", f"{cm} cm"]
+    return []
+
+
+def units(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set[str],
+          verifier_for: Callable[[Phrasebook], Callable[[Sample], bool]]) -> list[Sample]:
+    """Commands with a number said in minutes or centimetres; ``verifier_for(pb)`` gives
+    the three checks under a phrasebook (the changed one knows the units' words)."""
+    changed = pb.model_copy(deep=True)
+    markers = []
+    for skill in catalog.skills:
+        for name, p in skill.params.items():
+            spec = changed.params.get(f"{skill.name}.{name}")
+            if spec is None or p.type not in ("number", "integer") or not spec.units:
+                continue
+            unit_words = {w for pair in spec.units for w in pair if "per" not in w}
+            if any("per" in w for pair in spec.units for w in pair):
+                continue
+            top = p.maximum if p.maximum is not None else 600
+            candidates = [60.0 * k for k in range(1, 11)] + [0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9]
+            values = [v for v in candidates if v <= top and (p.minimum is None or v >= max(p.minimum, 0))
+                      and _unit_forms(unit_words, v)]
+            if values:
+                spec.values = values
+                spec.special = {v: _unit_forms(unit_words, v) for v in values}
+                markers += [f.split()[-1] for v in values for f in _unit_forms(unit_words, v)]
+    if not markers:
+        return []
+    verify = verifier_for(changed)
+    said = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, set(markers)))) + r")\b")
+
+    def accept(sample: Sample) -> Sample | None:
+        return sample if said.search(sample.command.lower()) and verify(sample) else None
+    return _draw(catalog, changed, world, n, seed, "units", accept, seen)
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def variations(catalog: Catalog, pb: Phrasebook, world, counts: dict[str, int], seed: int,
+               seen: set[str], verify: Callable[[Sample], bool],
+               verifier_for: Callable[[Phrasebook], Callable[[Sample], bool]]) -> Iterable[Sample]:
+    """The variations named in ``counts`` (``correction``, ``unknown_place``, ``out_of_bounds``,
+    ``units``); ``verify`` runs the three checks, ``verifier_for(pb)`` under another phrasebook."""
+    makers = {
+        "units": lambda k: units(catalog, pb, world, k, seed + 300, seen, verifier_for),
+        "correction": lambda k: correction(catalog, pb, world, k, seed, seen, verify),
+        "unknown_place": lambda k: unknown_place(catalog, pb, world, k, seed + 100, seen),
+        "out_of_bounds": lambda k: out_of_bounds(catalog, pb, world, k, seed + 200, seen),
+    }
+    for name, k in counts.items():
+        if k:
+            yield from makers[name](k)

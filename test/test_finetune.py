@@ -1,0 +1,219 @@
+"""Fine-tuning the planner: training data and its variations, the GGUF adapter's
+tensor names, the registry entry, and a smoke test that trains LoRA matrices on a
+tiny model built here, exports them and has llama.cpp load them (seconds)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from agent_node.catalog import Catalog, load_catalog
+from agent_node.checker import check_plan
+from agent_node.datagen import default_world
+from agent_node.phrasebook import load_phrasebook, mentions, normalize_text
+from agent_node.plan_text import parse_plan_text
+from agent_node.planner_models import resolve_adapter
+from agent_node.training import sft_data, variations
+from agent_node.training.cli import register
+from agent_node.training.gguf_lora import gguf_tensor_name
+from agent_node.verify import Verifier
+
+CATALOG = load_catalog()
+PB = load_phrasebook(CATALOG)
+WORLD = default_world(CATALOG)
+REPO = Path(__file__).resolve().parents[1]
+BASE = REPO / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+
+
+def test_tensor_names_follow_llama_cpp():
+    assert gguf_tensor_name("base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight") == \
+        "blk.3.attn_q.weight.lora_a"
+    assert gguf_tensor_name("base_model.model.model.layers.11.mlp.down_proj.lora_B.weight") == \
+        "blk.11.ffn_down.weight.lora_b"
+    with pytest.raises(ValueError, match="not a LoRA matrix"):
+        gguf_tensor_name("base_model.model.lm_head.lora_A.weight")
+
+
+def test_unknown_places_are_declined_and_name_no_known_place():
+    samples = variations.unknown_place(CATALOG, PB, WORLD, 12, seed=3, seen=set())
+    assert len(samples) == 12
+    names = variations.UNKNOWN_PLACES + variations.UNKNOWN_DOORS
+    for s in samples:
+        assert s.plan == [] and s.kind == "none"
+        assert any(mentions(normalize_text(s.command), n) for n in names), s.command
+
+
+def test_unknown_names_skip_what_the_catalog_calls_its_places_anyway():
+    assert "garage" not in variations.unknown_names("location", CATALOG, PB)
+    assert "basement" in variations.unknown_names("location", CATALOG, PB)
+    assert "side door" in variations.unknown_names("door", CATALOG, PB)
+
+
+def test_out_of_bounds_numbers_are_declined_for_the_bound_they_break():
+    samples = variations.out_of_bounds(CATALOG, PB, WORLD, 10, seed=3, seen=set())
+    assert len(samples) == 10
+    assert all(s.plan == [] for s in samples)
+    assert any("hour" in s.command or "minutes" in s.command or "seconds" in s.command for s in
+               variations.out_of_bounds(CATALOG, PB, WORLD, 40, seed=4, seen=set()))
+
+
+def test_corrections_keep_the_corrected_value_and_pass_the_three_checks():
+    with Verifier(CATALOG, PB, WORLD) as verifier:
+        samples = variations.correction(CATALOG, PB, WORLD, 15, seed=3, seen=set(),
+                                        verify=lambda s: not verifier.verify(s))
+        assert len(samples) == 15
+        for s in samples:
+            assert not verifier.verify(s), s.command
+            assert s.plan
+
+
+def test_variations_work_for_a_catalog_without_a_phrasebook():
+    catalog = Catalog.from_dict({
+        "locations": ["bay_1", "bay_2", "loading_dock"],
+        "skills": [
+            {"name": "go_to", "kind": "action", "description": "Drive to a bay.", "resources": ["base"],
+             "params": {"place": {"type": "location", "description": "where"}}},
+            {"name": "lift", "kind": "action", "description": "Raise the fork by a height.", "resources": ["base"],
+             "params": {"height_m": {"type": "number", "minimum": 0, "maximum": 2, "description": "metres"}}},
+        ]})
+    pb = load_phrasebook(catalog)
+    assert all(s.plan == [] for s in variations.unknown_place(catalog, pb, None, 4, seed=1, seen=set()))
+    assert all(s.plan == [] for s in variations.out_of_bounds(catalog, pb, None, 4, seed=1, seen=set()))
+
+
+def test_training_pairs_are_the_trained_prompt_and_the_plan_text():
+    samples, by_source = sft_data.build(CATALOG, 60, seed=5, exclude=[])
+    assert by_source["syn"] and len(samples) >= 55
+    sample = next(s for s in samples if s.plan)
+    assert sft_data.prompt_of(sample.command).endswith(f"{sample.command}<|im_end|>\n<|im_start|>assistant\n")
+    completion = sft_data.completion_of(sample)
+    assert completion.endswith("join()\n<|im_end|>")
+    assert check_plan(parse_plan_text(completion.removesuffix("<|im_end|>")), CATALOG).ok
+
+
+def test_excluded_commands_are_never_trained_on():
+    samples, _ = sft_data.build(CATALOG, 40, seed=5, exclude=[])
+    excluded = [samples[0].command.upper(), samples[1].command]
+    again, _ = sft_data.build(CATALOG, 40, seed=5, exclude=excluded)
+    assert {s.command.lower() for s in again}.isdisjoint({c.lower() for c in excluded})
+
+
+def test_register_writes_the_adapters_section_and_keeps_the_rest(tmp_path):
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("# comment kept\nplanners:\n  a: {file: a.gguf}\n", encoding="utf-8")
+    register("one", {"base": "a", "file": "x.gguf", "bytes": 1, "sha256": "0" * 64, "default": True}, registry)
+    register("two", {"base": "a", "file": "y.gguf", "bytes": 2, "sha256": "1" * 64, "default": True}, registry)
+    text = registry.read_text(encoding="utf-8")
+    assert text.startswith("# comment kept\nplanners:")
+    data = yaml.safe_load(text)
+    assert data["planners"] == {"a": {"file": "a.gguf"}}
+    assert [n for n, a in data["adapters"].items() if a["default"]] == ["two"]
+
+
+def test_a_bad_adapter_is_refused_with_a_clear_error(tmp_path):
+    from agent_node.model_files import ModelFileError
+
+    with pytest.raises(ModelFileError, match="does not exist"):
+        resolve_adapter(tmp_path / "missing.gguf")
+    not_gguf = tmp_path / "adapter.gguf"
+    not_gguf.write_bytes(b"PK\x03\x04 not a gguf file")
+    with pytest.raises(ModelFileError, match="not a GGUF adapter"):
+        resolve_adapter(not_gguf)
+    if BASE.is_file() and importlib.util.find_spec("llama_cpp"):  # llama.cpp itself would load this one
+        from agent_node.llm import LLM
+
+        empty = tmp_path / "empty.gguf"
+        empty.write_bytes(b"GGUF" + bytes(60))
+        with pytest.raises(ModelFileError, match="is not a LoRA adapter"):
+            LLM(None, adapter=empty)
+
+
+def test_a_registered_adapter_is_checked_by_sha256(tmp_path, monkeypatch):
+    from agent_node.model_files import ModelFileError
+    from agent_node.planner_models import AdapterSpec
+
+    adapter = tmp_path / "adapter.gguf"
+    adapter.write_bytes(b"GGUF" + bytes(60))
+    spec = AdapterSpec(base="qwen2.5-coder-0.5b", file=str(adapter), bytes=64, sha256="0" * 64)
+    monkeypatch.setattr("agent_node.planner_models.adapter_specs", lambda: {"mine": spec})
+    with pytest.raises(ModelFileError, match="corrupt"):
+        resolve_adapter("mine")
+    monkeypatch.setattr("agent_node.planner_models.adapter_specs",
+                        lambda: {"mine": spec.model_copy(update={"bytes": 65})})
+    with pytest.raises(ModelFileError, match="truncated"):
+        resolve_adapter("mine")
+
+
+def test_the_default_adapter_is_only_for_its_model_and_catalog():
+    from agent_node.planner_models import adapter_for, adapter_specs
+
+    if not adapter_specs():
+        pytest.skip("no adapter registered")
+    assert adapter_for(None, CATALOG) == "home-robot-lora"
+    assert adapter_for("qwen2.5-coder-1.5b", CATALOG) is None
+    assert adapter_for(None, CATALOG.subset(["navigate_to", "say"])) is None
+
+
+# -- the smoke test: a tiny model, a few steps, an adapter llama.cpp loads ---------------------------
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory) -> Path:
+    pytest.importorskip("gguf")
+    if not BASE.is_file():
+        pytest.skip(f"{BASE} is not assembled (make setup)")
+    from tiny_gguf import write_tiny_qwen2
+
+    return write_tiny_qwen2(BASE, tmp_path_factory.mktemp("tiny") / "tiny.gguf")
+
+
+def test_finetune_trains_exports_and_llama_cpp_loads_the_adapter(tiny_base, tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("peft")
+    llama_cpp = pytest.importorskip("llama_cpp")
+    from agent_node.training.cli import main
+
+    out = tmp_path / "out"
+    assert main(["--model", str(tiny_base), "--out", str(out), "-n", "40", "--seed", "1", "--max-steps", "3",
+                 "--batch", "4", "--rank", "4", "--alpha", "8", "--lr", "1e-2", "--max-len", "128",
+                 "--exclude"]) == 0
+    log = json.loads((out / "train_log.json").read_text(encoding="utf-8"))
+    assert log["steps"] == 3 and len(log["losses"]) == 3 and all(math.isfinite(x) for x in log["losses"])
+    assert (out / "loss.png").stat().st_size > 1000
+    adapter = out / "adapter.gguf"
+    import gguf
+
+    reader = gguf.GGUFReader(str(adapter))
+    assert reader.fields["general.type"].contents() == "adapter"
+    assert reader.fields["adapter.type"].contents() == "lora"
+    names = {t.name for t in reader.tensors}
+    assert len(names) == 2 * 7 * 2 and "blk.1.ffn_down.weight.lora_b" in names
+    trained_b = next(t for t in reader.tensors if t.name == "blk.0.attn_q.weight.lora_b")
+    assert np.abs(np.asarray(trained_b.data, dtype=np.float32)).max() > 0  # B starts at 0: it was trained
+
+    # llama.cpp runs the base with the adapter, and the adapter changes what the base computes
+    def logits(lora_path):
+        llm = llama_cpp.Llama(model_path=str(tiny_base), lora_path=lora_path, n_ctx=128, verbose=False,
+                              logits_all=False)
+        llm.eval(llm.tokenize(b"Plan the robot's skill calls.", add_bos=False))
+        last = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
+        return np.ctypeslib.as_array(last, shape=(llm.n_vocab(),)).copy()
+    assert not np.allclose(logits(None), logits(str(adapter)))
+
+    # an adapter of another model is refused with the file named, before any command (llama.cpp would run it)
+    if BASE.is_file():
+        from agent_node.llm import LLM
+        from agent_node.model_files import ModelFileError
+
+        with pytest.raises(ModelFileError, match="adapter .*adapter.gguf was trained on another model"):
+            LLM(BASE, adapter=adapter)
+
+    # a second run resumes from the checkpoint: no step is trained again
+    assert main(["--model", str(tiny_base), "--out", str(out), "-n", "40", "--seed", "1", "--max-steps", "3",
+                 "--batch", "4", "--rank", "4", "--alpha", "8", "--lr", "1e-2", "--max-len", "128",
+                 "--exclude"]) == 0
+    assert json.loads((out / "train_log.json").read_text(encoding="utf-8"))["losses"] == log["losses"]
