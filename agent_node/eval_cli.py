@@ -93,11 +93,16 @@ def plan_main(argv: list[str] | None = None) -> int:
     return 0 if not result.declined or result.plan.is_empty else 1
 
 
-def _progress(done: int, total: int, ok: int) -> None:
+def print_progress(done: int, total: int, tail: str) -> None:
+    """A progress bar on stderr, redrawn in place, ``tail`` after it; a new line when done."""
     width = 30
     filled = int(width * done / max(total, 1))
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  success so far {ok}/{done}",
-          end="" if done < total else "\n", file=sys.stderr, flush=True)
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {tail}", end="" if done < total else "\n",
+          file=sys.stderr, flush=True)
+
+
+def _progress(done: int, total: int, ok: int) -> None:
+    print_progress(done, total, f"{done}/{total}  success so far {ok}/{done}")
 
 
 def _percentile(values: list[float], q: float) -> float:

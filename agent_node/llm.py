@@ -46,14 +46,20 @@ def resolve_model(model: str | Path | None) -> Path:
     return checked_gguf(model, planner_specs(), "model")
 
 
+def registered_sha256(model: str | Path | None) -> str | None:
+    """The registered sha256 of a registry name (None: the default planner), or None for a path."""
+    if model is None or str(model) in planner_specs():
+        return planner_spec(str(model) if model else None).sha256
+    return None
+
+
 def model_key(model: str | Path | None, path: Path) -> str:
     """What names a model's KV cells: its registered sha256 (else its path, size and
     time), llama.cpp's version and the CPU features it was built for."""
     import llama_cpp
 
-    if model is None or str(model) in planner_specs():
-        identity = planner_spec(str(model) if model else None).sha256
-    else:
+    identity = registered_sha256(model)
+    if identity is None:
         st = path.stat()
         identity = f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
     return f"{identity} llama-cpp-python {llama_cpp.__version__} {llama_cpp.llama_print_system_info().decode()}"
@@ -118,8 +124,7 @@ class LLM:
         trained_on = meta.get("agent_node.base_sha256")
         if not isinstance(trained_on, str):
             return
-        registered = model is None or str(model) in planner_specs()
-        this = planner_spec(str(model) if model else None).sha256 if registered else sha256_of(self.path)
+        this = registered_sha256(model) or sha256_of(self.path)
         if trained_on != this:
             raise ModelFileError(f"the adapter {self.adapter} was trained on another model (sha256 {trained_on[:12]}...) "
                                  f"than {self.path.name} (sha256 {this[:12]}...)")

@@ -41,7 +41,7 @@ from agent_node.phrasebook import load_phrasebook, normalize_text
 from agent_node.plan import Plan, PlanParseError, Task
 from agent_node.plan_meaning import Mismatch, number_unsaid, unnamed_places, unsaid, unused_mentions
 from agent_node.plan_text import parse_plan_text
-from agent_node.planner_models import adapter_for, planner_specs
+from agent_node.planner_models import adapter_for
 from agent_node.prompt import UserTurn, dynamic_part, fixed_part, static_part, trained_static_part, trained_turn
 from agent_node.prompt_states import default_states_dir
 from agent_node.said_numbers import clamped, unused_said_numbers
@@ -161,7 +161,7 @@ class Planner:
         if adapter == "none":
             adapter = None
         elif adapter == "":
-            adapter = adapter_for(model, catalog) if model is None or str(model) in planner_specs() else None
+            adapter = adapter_for(model, catalog)  # None for a GGUF path: no adapter was registered for it
         use_toolrag = not adapter if use_toolrag is None else use_toolrag
         repairs = not adapter if repairs is None else repairs
         toolrag = ToolRAG(toolrag_dir, catalog=catalog) if use_toolrag else None

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from agent_node.catalog import CatalogError, load_catalog
+from agent_node.eval_cli import print_progress
 from agent_node.llm import resolve_model
 from agent_node.model_files import ModelFileError, registry_path, sha256_of
 from agent_node.planner_models import default_planner
@@ -45,12 +46,8 @@ def _commands(paths: list[str]) -> list[str]:
 
 
 def _progress(step: int, total: int, loss: float, seconds: float) -> None:
-    width = 30
-    filled = int(width * step / max(total, 1))
     eta = seconds / step * (total - step)
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] step {step}/{total}  loss {loss:.4f}  "
-          f"{seconds / 60:.1f} min, ETA {eta / 60:.1f} min", end="" if step < total else "\n",
-          file=sys.stderr, flush=True)
+    print_progress(step, total, f"step {step}/{total}  loss {loss:.4f}  {seconds / 60:.1f} min, ETA {eta / 60:.1f} min")
 
 
 def plot_loss(losses: list[float], path: Path, title: str) -> None:

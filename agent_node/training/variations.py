@@ -32,7 +32,7 @@ from typing import Callable, Iterable
 from agent_node.catalog import Catalog
 from agent_node.checker import check_plan
 from agent_node.datagen import DEFAULT_MIX, Composer, Kind, Sample, draft, kind_schedule
-from agent_node.phrasebook import Phrasebook, mentions, normalize_text, number_words
+from agent_node.phrasebook import Phrasebook, digits, mentions, normalize_text, number_words
 from agent_node.values import whole_ref
 
 #: Places and doors no catalog of ours has; a name that is one of the catalog's forms is skipped.
@@ -197,7 +197,7 @@ def correction(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen:
         spec.special = {}
         for v in spec.values:
             w = rng.choice([x for x in spec.values if x != v])
-            said = {x: f"{_number(x)} {unit}".strip() for x in (v, w)}
+            said = {x: f"{digits(x)} {unit}".strip() for x in (v, w)}
             spec.special[v] = [rng.choice(NUMBER_CORRECTIONS).format(w=said[w], v=said[v])]
     markers = ("no wait", "i mean", "make that", "actually no", ", not the", "uh no", "make it", "sorry,")
 
@@ -215,9 +215,7 @@ def correction(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen:
 def _unit_forms(unit_words: set[str], value: float) -> list[str]:
     """``value`` (in the parameter's unit) said in a larger or smaller unit, or []."""
     if unit_words & {"second", "seconds", "sec", "secs"} and value % 60 == 0 and value >= 60:
-        k = int(value // 60)
-        words = (number_words(k) or [str(k)])[0]
-        return ["a minute", "one minute"] if k == 1 else [f"{words} minutes", f"{k} minutes", f"{k} min"]
+        return ["a minute", "one minute"] if value == 60 else _minutes(value) + [f"{int(value // 60)} min"]
     if unit_words & {"meter", "meters", "metre", "metres"} and 0 < value < 1:
         cm = round(value * 100)
         words = (number_words(cm) or [str(cm)])[0]
@@ -255,10 +253,6 @@ def units(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set[
     def accept(sample: Sample) -> Sample | None:
         return sample if said.search(sample.command.lower()) and verify(sample) else None
     return _draw(catalog, changed, world, n, seed, "units", accept, seen)
-
-
-def _number(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
 
 
 def variations(catalog: Catalog, pb: Phrasebook, world, counts: dict[str, int], seed: int,
