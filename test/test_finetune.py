@@ -73,6 +73,32 @@ def test_corrections_keep_the_corrected_value_and_pass_the_three_checks():
             assert s.plan
 
 
+def test_a_direction_taken_back_gives_the_other_sign():
+    with Verifier(CATALOG, PB, WORLD) as verifier:
+        samples = variations.correction(CATALOG, PB, WORLD, 300, seed=7, seen=set(),
+                                        verify=lambda s: not verifier.verify(s))
+    turned = [s for s in samples if "right" in s.command.lower() and "left" in s.command.lower()]
+    assert turned, "no direction correction among 300 corrections"
+    for s in turned:
+        text = s.command.lower()
+        angles = [c.args["angle_deg"] for c in s.plan if c.skill == "rotate"]
+        if len(angles) == 1:  # the word said last is the one meant
+            assert (angles[0] > 0) == (text.rfind("left") > text.rfind("right")), s.command
+
+
+def test_sequences_repeat_a_skill_with_its_own_values_and_pass_the_three_checks():
+    with Verifier(CATALOG, PB, WORLD) as verifier:
+        samples = variations.sequence(CATALOG, PB, WORLD, 40, seed=3, seen=set(),
+                                      verify=lambda s: not verifier.verify(s))
+        assert len(samples) == 40
+        for s in samples:
+            skills = [c.skill for c in s.plan]
+            assert len(skills) > len(set(skills)), s.command  # a skill comes back
+            assert not verifier.verify(s), s.command
+    mixed = [s for s in samples if len({c.args["angle_deg"] > 0 for c in s.plan if c.skill == "rotate"}) == 2]
+    assert mixed, "no sequence turns both ways"
+
+
 def test_variations_work_for_a_catalog_without_a_phrasebook():
     catalog = Catalog.from_dict({
         "locations": ["bay_1", "bay_2", "loading_dock"],
@@ -85,6 +111,8 @@ def test_variations_work_for_a_catalog_without_a_phrasebook():
     pb = load_phrasebook(catalog)
     assert all(s.plan == [] for s in variations.unknown_place(catalog, pb, None, 4, seed=1, seen=set()))
     assert all(s.plan == [] for s in variations.out_of_bounds(catalog, pb, None, 4, seed=1, seen=set()))
+    lifts = variations.sequence(catalog, pb, None, 4, seed=1, seen=set(), verify=lambda s: True)
+    assert len(lifts) == 4 and all([c.skill for c in s.plan].count("lift") >= 2 for s in lifts)
 
 
 def test_training_pairs_are_the_trained_prompt_and_the_plan_text():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,6 +63,18 @@ def assert_fails(pred: Any, gold_plan: Gold, *words: str) -> None:
 
 
 # -- every dev plan matches itself -------------------------------------------
+
+EVAL_SETS = sorted((Path(__file__).parent / "data").glob("*.jsonl"))
+
+
+@pytest.mark.parametrize("path", EVAL_SETS, ids=lambda p: p.name)
+def test_every_evaluation_set_plan_is_valid_and_matches_itself(path: Path) -> None:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len({r["id"] for r in rows}) == len(rows) and len({r["command"].lower() for r in rows}) == len(rows)
+    for row in rows:
+        result = match_plans(predict(row["plan"]), row["plan"], CATALOG)
+        assert result.ok, f"{row['id']}: {result.reason}"
+
 
 @needs_dev
 @pytest.mark.parametrize("plan_id", sorted(DEV))

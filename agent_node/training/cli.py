@@ -31,7 +31,8 @@ from agent_node.training.lora import TrainConfig
 
 #: Evaluation sets never trained on (when they exist): the hand-written set, the held-out
 #: generator seed and the shared dev set.
-DEFAULT_EXCLUDE = ["test/data/handwritten_plans.jsonl", "test/data/heldout_seed123.jsonl",
+DEFAULT_EXCLUDE = ["test/data/handwritten_plans.jsonl", "test/data/handwritten2_plans.jsonl",
+                   "test/data/heldout_seed123.jsonl",
                    "../shared/spec/dev_plans.jsonl"]
 
 

@@ -27,7 +27,7 @@ from agent_node.verify import Verifier
 
 END = "<|im_end|>"
 #: Shares of the data beyond the generator's own samples.
-VARIATION_SHARE = {"correction": 0.08, "unknown_place": 0.06, "out_of_bounds": 0.04, "units": 0.05}
+VARIATION_SHARE = {"correction": 0.08, "unknown_place": 0.06, "out_of_bounds": 0.04, "units": 0.05, "sequence": 0.07}
 
 
 def prompt_of(command: str) -> str:

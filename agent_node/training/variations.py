@@ -21,6 +21,13 @@ from a *changed copy* of the catalog's phrasebook, so every kind of command
   minutes ("wait three minutes" is 180), metres as centimetres ("back up 30 cm"
   is -0.3). Kept only if it passes the three checks, the meaning check knowing
   the unit's words.
+- ``sequence``: steps said one after another where the same skill comes back
+  with other values ("turn left 90 degrees, drive a metre, then turn right 90
+  degrees"): each call keeps its own numbers and signs. Kept only if it passes
+  the three checks.
+
+A correction may also take back a direction ("turn left... actually no, to the
+right").
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from typing import Callable, Iterable
 
 from agent_node.catalog import Catalog
 from agent_node.checker import check_plan
-from agent_node.datagen import DEFAULT_MIX, Composer, Kind, Sample, draft, kind_schedule
+from agent_node.datagen import DEFAULT_MIX, Composer, Kind, Sample, Segment, draft, kind_schedule
 from agent_node.phrasebook import Phrasebook, digits, mentions, normalize_text, number_words
 from agent_node.values import whole_ref
 
@@ -45,6 +52,7 @@ UNKNOWN_DOORS = ["side door", "cellar door", "patio door", "shed door", "attic h
 CORRECTIONS = ["{g}, no wait, the {f}", "{g}, sorry, I mean the {f}", "{g}, no, make that the {f}",
                "{g}... actually no, the {f}", "{f}, not the {g}", "{g}, uh no, the {f}"]
 NUMBER_CORRECTIONS = ["{w}, no, make it {v}", "{w}, sorry, {v}", "{w}... no wait, {v}"]
+DIRECTION_CORRECTIONS = ["{g}... actually no, {f}", "{g}, no wait, {f}", "{g}, sorry, I mean {f}", "{g}, uh no, {f}"]
 #: Share of each generator kind in the variations (no out-of-domain requests: they hold no value).
 VARIATION_MIX: dict[Kind, float] = {k: v for k, v in DEFAULT_MIX.items() if k != "none"}
 
@@ -64,11 +72,16 @@ def unknown_names(type_name: str, catalog: Catalog, pb: Phrasebook) -> list[str]
 
 
 def _draw(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, prefix: str, accept: Accept,
-          seen: set[str], max_attempts: int | None = None) -> list[Sample]:
-    """Up to ``n`` drafts from ``pb`` that ``accept`` keeps (it returns the sample to keep)."""
+          seen: set[str], max_attempts: int | None = None,
+          build: Callable[[Composer], list[Segment]] | None = None) -> list[Sample]:
+    """Up to ``n`` drafts from ``pb`` that ``accept`` keeps (it returns the sample to keep);
+    ``build`` makes every draft's segments instead of the generator's kinds."""
     rng = random.Random(seed)
     composer = Composer(catalog, pb, rng, world)
-    kinds = [k for k in composer.available() if k != "none"]
+    kinds: list[Kind] = [k for k in composer.available() if k != "none"]
+    if build is not None:
+        composer.builders["mix"] = lambda: build(composer)
+        kinds = ["mix"]
     out: list[Sample] = []
     attempts, limit = 0, max_attempts or 30 * n + 100
     for kind in kind_schedule(limit, kinds, VARIATION_MIX, rng):
@@ -199,6 +212,11 @@ def correction(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen:
             w = rng.choice([x for x in spec.values if x != v])
             said = {x: f"{digits(x)} {unit}".strip() for x in (v, w)}
             spec.special[v] = [rng.choice(NUMBER_CORRECTIONS).format(w=said[w], v=said[v])]
+    for spec in changed.params.values():
+        if spec.directional:
+            spec.words = {sign: [rng.choice(DIRECTION_CORRECTIONS).format(g=rng.choice(spec.words[other]), f=f)
+                                 for f in spec.words[sign]]
+                          for sign, other in (("positive", "negative"), ("negative", "positive"))}
     markers = ("no wait", "i mean", "make that", "actually no", ", not the", "uh no", "make it", "sorry,")
 
     def accept(sample: Sample) -> Sample | None:
@@ -255,16 +273,35 @@ def units(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set[
     return _draw(catalog, changed, world, n, seed, "units", accept, seen)
 
 
+def sequence(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set[str],
+             verify: Callable[[Sample], bool]) -> list[Sample]:
+    """Steps said one after another, a skill with numbers coming back with other values."""
+    numeric = [s.name for s in catalog.skills if pb.skills[s.name].combine
+               and any(p.type in ("number", "integer") for p in s.params.values())]
+    numeric += [s for s in numeric if any(pb.spec(s, name).directional for name in catalog.skill(s).params)]
+    if not numeric:
+        return []
+
+    def build(composer: Composer) -> list[Segment]:
+        rng = composer.rng
+        skills = [rng.choice(numeric) for _ in range(rng.choice((2, 3, 3, 4)))]
+        if len(set(skills)) == len(skills):
+            skills[-1] = skills[0]
+        return [composer.single(skill) for skill in skills]
+    return _draw(catalog, pb, world, n, seed, "sequence", lambda s: s if verify(s) else None, seen, build=build)
+
+
 def variations(catalog: Catalog, pb: Phrasebook, world, counts: dict[str, int], seed: int,
                seen: set[str], verify: Callable[[Sample], bool],
                verifier_for: Callable[[Phrasebook], Callable[[Sample], bool]]) -> Iterable[Sample]:
     """The variations named in ``counts`` (``correction``, ``unknown_place``, ``out_of_bounds``,
-    ``units``); ``verify`` runs the three checks, ``verifier_for(pb)`` under another phrasebook."""
+    ``units``, ``sequence``); ``verify`` runs the three checks, ``verifier_for(pb)`` under another phrasebook."""
     makers = {
         "units": lambda k: units(catalog, pb, world, k, seed + 300, seen, verifier_for),
         "correction": lambda k: correction(catalog, pb, world, k, seed, seen, verify),
         "unknown_place": lambda k: unknown_place(catalog, pb, world, k, seed + 100, seen),
         "out_of_bounds": lambda k: out_of_bounds(catalog, pb, world, k, seed + 200, seen),
+        "sequence": lambda k: sequence(catalog, pb, world, k, seed + 400, seen, verify),
     }
     for name, k in counts.items():
         if k:
