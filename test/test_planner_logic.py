@@ -8,16 +8,16 @@ import re
 import numpy as np
 import pytest
 
-from agent_node.answer import answer
-from agent_node.catalog import load_catalog
-from agent_node.example_bank import ExampleBank
-from agent_node.executor import Executor
-from agent_node.grammar import GbnfMatcher
-from agent_node.llm import Completion
-from agent_node.planner import LATER_CALL, NO_SKILL, UNLIKELY_BIAS, Planner, clean_command
-from agent_node.plan_io import read_plan
-from agent_node.prompt import fixed_part
-from agent_node.toolrag import SkillScore
+from agent_node.catalog.skills import load_catalog
+from agent_node.execution.answer import answer
+from agent_node.execution.executor import Executor
+from agent_node.plan.reading import read_plan
+from agent_node.planning.example_bank import ExampleBank
+from agent_node.planning.grammar import GbnfMatcher
+from agent_node.planning.llm import Completion
+from agent_node.planning.planner import LATER_CALL, NO_SKILL, UNLIKELY_BIAS, Planner, clean_command
+from agent_node.planning.prompt import fixed_part
+from agent_node.planning.toolrag import SkillScore
 from tool_adapters.sim.robot import SimRobot
 
 CATALOG = load_catalog()
@@ -397,7 +397,7 @@ def test_a_planner_with_an_adapter_shows_the_command_alone():
 
 
 def test_a_declined_plan_is_scored_as_what_runs_nothing():
-    from agent_node.eval_cli import ran_plan
+    from agent_node.cli.evaluate import ran_plan
 
     result = planner(ScriptedLLM('1. navigate_to(location="garage")\n2. join()\n'), repairs=False).plan(
         "go to the basement")

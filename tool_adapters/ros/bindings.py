@@ -37,14 +37,25 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from agent_node.catalog import Catalog, Param, Skill
-from agent_node.config_files import ConfigFileError, read_yaml
-from agent_node.paths import config_path
-from agent_node.skill_runner import SkillFailed
-from agent_node.values import value_problem
-from tool_adapters.ros.messages import (FieldType, FieldValueError, MessageTypeError, check_value, field_type,
-                                        fields_of, fill, get_path, message_class, parse_field_type, python_kind,
-                                        to_python)
+from agent_node.catalog.skills import Catalog, Param, Skill
+from agent_node.catalog.values import value_problem
+from agent_node.execution.skill_runner import SkillFailed
+from agent_node.files.config_files import ConfigFileError, read_yaml
+from agent_node.files.paths import config_path
+from tool_adapters.ros.messages import (
+    FieldType,
+    FieldValueError,
+    MessageTypeError,
+    check_value,
+    field_type,
+    fields_of,
+    fill,
+    get_path,
+    message_class,
+    parse_field_type,
+    python_kind,
+    to_python,
+)
 
 Kind = Literal["service", "action", "topic_read", "topic_publish"]
 KINDS: tuple[Kind, ...] = ("service", "action", "topic_read", "topic_publish")

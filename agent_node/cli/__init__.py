@@ -1,0 +1,1 @@
+"""Every console script and every ``python -m`` verb the Makefile runs."""
