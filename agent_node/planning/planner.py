@@ -33,12 +33,12 @@ from agent_node.catalog.skills import Catalog
 from agent_node.catalog.values import readable
 from agent_node.execution.events import ExecutionResult
 from agent_node.language.command_keys import CommandKeys
-from agent_node.language.meaning import Mismatch, number_unsaid, unnamed_places, unsaid, unused_mentions
+from agent_node.language.meaning import Mismatch, unnamed_places
 from agent_node.language.number_words import words_to_digits
-from agent_node.language.phrasebook import load_phrasebook, normalize_text
-from agent_node.language.said_numbers import clamped, unused_said_numbers
+from agent_node.language.phrasebook import load_phrasebook
+from agent_node.language.said_numbers import clamped
 from agent_node.plan.checker import check_plan
-from agent_node.plan.model import Plan, PlanParseError, Task
+from agent_node.plan.model import Plan, PlanParseError
 from agent_node.plan.text import parse_plan_text
 from agent_node.planning.example_bank import STAND_INS, ExampleBank
 from agent_node.planning.grammar import MAX_REQUIRED, plan_grammar
@@ -53,6 +53,7 @@ from agent_node.planning.prompt import (
     trained_turn,
 )
 from agent_node.planning.prompt_states import default_states_dir
+from agent_node.planning.repairs import drop_unasked, going_to, mend_signs_and_numbers, mismatches, unnamed_place_answer
 from agent_node.planning.toolrag import SkillScore, ToolRAG
 
 MAX_COMMAND_CHARS = 1000
@@ -311,99 +312,29 @@ class Planner:
             if changed:  # the model moved a number the person said to a bound: say so instead
                 result.declined, result.reason = True, f"I cannot do that: {changed[0]}."
             elif unnamed:  # never guess a place: the robot would drive somewhere it was not sent
-                result.declined, result.reason = True, self._where(unnamed[0])
+                result.declined, result.reason = True, unnamed_place_answer(unnamed[0], self.catalog, self.phrasebook)
         result.latency_s = time.perf_counter() - t0
         return result
 
     def _mismatches(self, command: str, plan: Plan) -> list[Mismatch]:
-        """How ``plan`` departs from ``command`` (see :mod:`agent_node.language.meaning`); a
-        default value the model wrote out is not held against it."""
-        calls = []
-        for task in plan.tasks:
-            params = self.catalog.skill(task.skill).params
-            calls.append(Task(id=task.id, skill=task.skill, args={
-                k: v for k, v in task.args.items() if not (params[k].has_default and v == params[k].default)}))
-        return unsaid(command, calls, self.catalog, self.phrasebook) + \
-            unused_mentions(command, calls, self.catalog, self.phrasebook)
-
-    def _turned_round(self, command: str, plan: Plan, mismatches: list[Mismatch]) -> Plan:
-        """``plan`` with every number whose sign contradicts the command's direction words
-        ("turn right 45 degrees" written as +45) turned round, where the other sign is said."""
-        text = normalize_text(command)
-        tasks = [t.model_copy(deep=True) for t in plan.tasks]
-        for m in mismatches:
-            value = tasks[m.task - 1].args.get(m.param)
-            if m.wrong_sign and isinstance(value, (int, float)) and not number_unsaid(
-                    text, self.phrasebook.spec(m.skill, m.param), -value):
-                tasks[m.task - 1].args[m.param] = -value
-        turned = Plan(tasks=tasks)
-        return turned if check_plan(turned, self.catalog).ok else plan
-
-    def _number_put_back(self, command: str, plan: Plan, mismatches: list[Mismatch]) -> Plan:
-        """``plan`` with its one number the command does not say ("3 meters" written as
-        3.5) replaced by the one number the command says that no call uses, signed as
-        the command's direction words say; unchanged unless there is exactly one of each."""
-        wrong = [m for m in mismatches if m.wrong_number or m.wrong_sign]  # a sign not turned: the number too
-        if len(wrong) != 1:
-            return plan
-        m = wrong[0]
-        param = self.catalog.skill(m.skill).params[m.param]
-        unused = {abs(n) for n, count in unused_said_numbers(command, plan)
-                  if param.type == "integer" or not count}  # "3 times" counts
-        if len(unused) != 1:
-            return plan
-        n = unused.pop()
-        if param.type == "integer" and not n.is_integer():
-            return plan
-        tasks = [t.model_copy(deep=True) for t in plan.tasks]
-        old = tasks[m.task - 1].args[m.param]
-        text, spec = normalize_text(command), self.phrasebook.spec(m.skill, m.param)
-        for value in sorted((n, -n), key=lambda v: (v < 0) != (old < 0)):  # the model's sign first
-            if not number_unsaid(text, spec, value):
-                tasks[m.task - 1].args[m.param] = int(value) if value.is_integer() else value
-                put_back = Plan(tasks=tasks)
-                return put_back if check_plan(put_back, self.catalog).ok else plan
-        return plan
-
-    def _going_to(self, value: str, plan: Plan) -> str:
-        """``1. skill(param="value")`` for the one skill that only needs a value of
-        ``value``'s enum type (``navigate_to`` for a location), when no call of ``plan``
-        takes that type at all; "" when there is no such skill or the plan does."""
-        kind = next((t for t, values in self.catalog.enums.items() if value in values), None)
-        takes = {(p.items if p.type == "array" else p.type) for t in plan.tasks
-                 for p in self.catalog.skill(t.skill).params.values()}
-        if kind is None or kind in takes:
-            return ""
-        goers = []
-        for skill in self.catalog.skills:
-            required = [name for name, p in skill.params.items() if p.required]
-            if len(required) == 1 and skill.params[required[0]].type == kind:
-                goers.append(f'1. {skill.name}({required[0]}="{value}")\n')
-        return goers[0] if len(goers) == 1 else ""
+        return mismatches(command, plan, self.catalog, self.phrasebook)
 
     def _mean_what_was_said(self, command: str, result: PlanResult, turn: UserTurn, skills: list[str]) -> Plan:
         """A checked plan that departs from the command gets its signs turned round and
         a number it made up put back (no model needed); a plan that never goes to the
         place the command names first is written again, starting there. The new plan is
         kept only when it passes the checker and departs less from the command."""
-        plan = result.plan
-        mismatches = self._mismatches(command, plan)
-        if any(m.wrong_sign for m in mismatches):
-            plan = self._turned_round(command, plan, mismatches)
-            mismatches = self._mismatches(command, plan)
-        if any(m.wrong_number or m.wrong_sign for m in mismatches):
-            plan = self._number_put_back(command, plan, mismatches)
-            mismatches = self._mismatches(command, plan)
+        plan, departs = mend_signs_and_numbers(command, result.plan, self.catalog, self.phrasebook)
         if not self.repairs:
             return plan
-        left_out = next((m for m in mismatches if m.value), None)
-        start = self._going_to(left_out.value, plan) if left_out else ""
+        left_out = next((m for m in departs if m.value), None)
+        start = going_to(left_out.value, plan, self.catalog) if left_out else ""
         if not start:
             return plan
         goer = start[3:].split("(")[0]
         text, rewritten = self._write_again(result, turn, skills if goer in skills else [*skills, goer],
                                             [*result.selected, SkillScore(goer, 1.0)], start=start)  # the start is ours
-        if rewritten is not None and len(self._mismatches(command, rewritten)) < len(mismatches):
+        if rewritten is not None and len(self._mismatches(command, rewritten)) < len(departs):
             result.text = text
             return rewritten
         return plan
@@ -439,25 +370,10 @@ class Planner:
             return text, None
         return text, self._drop_unasked(rewritten, selected)
 
-    def _where(self, unnamed: Mismatch) -> str:
-        """Why a plan that goes to a place the command never named is not run."""
-        type_name = next(t for t, values in self.catalog.enums.items() if unnamed.value in values)
-        known = ", ".join(self.phrasebook.enum_forms(type_name, v)[0] for v in self.catalog.enums[type_name])
-        return (f"I don't know where that is: you did not name the "
-                f"{self.phrasebook.enum_forms(type_name, unnamed.value)[0]} and I know only these: {known}.")
-
     def _drop_unasked(self, plan: Plan, selected: list[SkillScore]) -> Plan:
-        """``plan`` without the calls of unlikely skills that no other call needs
-        (the whole plan if that would leave nothing)."""
         if self.toolrag is None or not self.prune_below or not self.repairs:
             return plan
-        probability = {s.skill: s.probability for s in selected}
-        keep = {t.id for t in plan.tasks}
-        for task in reversed(plan.tasks):
-            cited = any(task.id in plan.task(k).refs() for k in keep)
-            if probability.get(task.skill, 0.0) < self.prune_below and not cited:
-                keep.discard(task.id)
-        return plan.keep(keep) if keep else plan
+        return drop_unasked(plan, {s.skill: s.probability for s in selected}, self.prune_below)
 
     def replan(self, command: str, executed: ExecutionResult) -> PlanResult:
         """A new plan after a failure: the model sees what was done and what failed."""
