@@ -19,7 +19,8 @@ from agent_node.execution.executor import Executor
 from agent_node.files.model_files import ModelFileError
 from agent_node.planning.llm import resolve_model
 from agent_node.planning.models import PlannerSpec
-from agent_node.planning.planner import CANCELLED, UNLIKELY_BIAS, Planner
+from agent_node.planning.planner import CANCELLED, Planner
+from agent_node.planning.settings import UNLIKELY_BIAS
 from tool_adapters.sim.robot import SimRobot
 
 pytest.importorskip("llama_cpp")

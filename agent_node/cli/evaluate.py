@@ -17,64 +17,47 @@ from agent_node.files.model_files import ModelFileError
 from agent_node.plan.json_form import plan_to_data
 from agent_node.plan.model import Plan
 from agent_node.plan.text import format_plan_text
-from agent_node.planning.example_bank import STAND_INS
 from agent_node.planning.llm import default_threads
-from agent_node.planning.planner import (
-    DECLINE_BELOW,
-    JOIN_BIAS,
-    PRUNE_BELOW,
-    REQUIRE_ABOVE,
-    UNLIKELY_BIAS,
-    Planner,
-    PlanResult,
-)
+from agent_node.planning.planner import Planner, PlanResult
+from agent_node.planning.settings import PlannerSettings, SettingsError, describe, settings_of
 
 
 def _planner_args(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--model", help="planner: registry name or GGUF path (default: the registry's default)")
-    ap.add_argument("--adapter", default="", help="LoRA adapter: registered name or GGUF path (default: the "
-                    "registry's default for the model and catalog; 'none': the model without one)")
+    """The planner's settings as options (help and defaults from :class:`PlannerSettings`)."""
+    d = PlannerSettings()
+    ap.add_argument("--model", help=describe("model"))
+    ap.add_argument("--adapter", default=d.adapter, help=describe("adapter"))
     ap.add_argument("--no-repairs", action="store_true",
                     help="leave a checked plan as the model wrote it: no meaning repairs, no dropped calls "
                          "(the default with an adapter)")
     ap.add_argument("--catalog", help="skill catalog YAML (default: the reference home robot)")
-    ap.add_argument("--toolrag", help="ToolRAG model directory (default: models/toolrag_home_robot)")
+    ap.add_argument("--toolrag", help=describe("toolrag_dir"))
     ap.add_argument("--no-toolrag", action="store_true",
                     help="no skill selection: the grammar allows every skill (the default with an adapter)")
     ap.add_argument("--no-grammar", action="store_true", help="decode without the GBNF grammar")
-    ap.add_argument("--examples", type=int, default=1, help="similar examples retrieved per command (0: none)")
-    ap.add_argument("--fixed-examples", type=int, default=16,
-                    help="examples chosen once from the example bank for the cached prompt (0: hand-written ones)")
-    ap.add_argument("--decline-below", type=float, default=DECLINE_BELOW,
-                    help=f"decline without the model when no skill reaches this ToolRAG probability "
-                         f"(default {DECLINE_BELOW}; 0: always ask the model)")
-    ap.add_argument("--prune-below", type=float, default=PRUNE_BELOW,
-                    help=f"drop calls nothing needs of skills below this ToolRAG probability (default {PRUNE_BELOW})")
-    ap.add_argument("--require-above", type=float, default=REQUIRE_ABOVE,
-                    help=f"write the plan again, requiring the skills at or above this ToolRAG probability that it "
-                         f"leaves out (default {REQUIRE_ABOVE}; above 1: never)")
-    ap.add_argument("--join-bias", type=float, default=JOIN_BIAS,
-                    help=f"logit bias toward ending the plan after its first call (default {JOIN_BIAS:g})")
-    ap.add_argument("--unlikely-bias", type=float, default=UNLIKELY_BIAS,
-                    help=f"logit bias toward a later call of a skill below --prune-below (default {UNLIKELY_BIAS:g}; "
-                         f"0: none)")
-    ap.add_argument("--stand-ins", type=int, default=STAND_INS,
-                    help=f"examples of each common plan shape that stand in for the rest at retrieval; their prompt "
-                         f"states are stored (default {STAND_INS}; 0: show the nearest example as it is)")
-    ap.add_argument("--states", help="directory of stored prompt states (default ~/.cache/agent_node/prompt_states)")
+    for name in ("examples", "fixed_examples", "decline_below", "prune_below", "require_above", "join_bias",
+                 "unlikely_bias", "stand_ins"):
+        default = getattr(d, name)
+        ap.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default, help=describe(name))
+    ap.add_argument("--states", help=describe("states_dir"))
     ap.add_argument("--no-states", action="store_true",
                     help="evaluate every prompt segment instead of restoring stored states (same plans, slower)")
-    ap.add_argument("--threads", type=int, default=default_threads())
+    ap.add_argument("--threads", type=int, default=default_threads(), help=describe("threads"))
+
+
+def planner_settings(args: argparse.Namespace) -> PlannerSettings:
+    """The settings the options of :func:`_planner_args` ask for."""
+    return settings_of(dict(model=args.model, adapter=args.adapter, threads=args.threads, toolrag_dir=args.toolrag,
+                            use_toolrag=False if args.no_toolrag else None, use_grammar=not args.no_grammar,
+                            repairs=False if args.no_repairs else None, examples=args.examples,
+                            fixed_examples=args.fixed_examples, stand_ins=args.stand_ins,
+                            decline_below=args.decline_below, prune_below=args.prune_below,
+                            require_above=args.require_above, join_bias=args.join_bias,
+                            unlikely_bias=args.unlikely_bias, states_dir=args.states, store_states=not args.no_states))
 
 
 def build_planner(args: argparse.Namespace) -> Planner:
-    return Planner.load(load_catalog(args.catalog), args.model, args.threads, args.toolrag,
-                        use_toolrag=False if args.no_toolrag else None, use_grammar=not args.no_grammar,
-                        examples=args.examples, fixed_examples=args.fixed_examples, decline_below=args.decline_below,
-                        prune_below=args.prune_below, require_above=args.require_above, join_bias=args.join_bias,
-                        unlikely_bias=args.unlikely_bias, stand_ins=args.stand_ins, states_dir=args.states,
-                        store_states=not args.no_states, adapter=args.adapter,
-                        repairs=False if args.no_repairs else None)
+    return Planner.load(load_catalog(args.catalog), planner_settings(args))
 
 
 def plan_main(argv: list[str] | None = None) -> int:
@@ -85,7 +68,7 @@ def plan_main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         planner = build_planner(args)
-    except (CatalogError, ModelFileError) as e:
+    except (CatalogError, ModelFileError, SettingsError) as e:
         print(f"agent-plan: {e}", file=sys.stderr)
         return 2
     result = planner.plan(args.command)

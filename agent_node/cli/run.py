@@ -259,7 +259,7 @@ def _run_command(args: argparse.Namespace, catalog: Catalog, executor: Executor,
         print(f"answer: There is nothing to {'stop' if control == 'stop' else 'confirm'}.")
         return EXIT_OK
     try:
-        planner = Planner.load(catalog, args.model, args.threads, adapter=args.adapter)
+        planner = Planner.load(catalog, model=args.model, threads=args.threads, adapter=args.adapter)
     except ModelFileError as e:
         print(f"agent-run: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -26,8 +26,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from agent_node.catalog.skills import Catalog
 from agent_node.catalog.values import readable
@@ -40,7 +39,7 @@ from agent_node.language.said_numbers import clamped
 from agent_node.plan.checker import check_plan
 from agent_node.plan.model import Plan, PlanParseError
 from agent_node.plan.text import parse_plan_text
-from agent_node.planning.example_bank import STAND_INS, ExampleBank
+from agent_node.planning.example_bank import ExampleBank
 from agent_node.planning.grammar import MAX_REQUIRED, plan_grammar
 from agent_node.planning.llm import LLM
 from agent_node.planning.models import adapter_for
@@ -54,33 +53,14 @@ from agent_node.planning.prompt import (
 )
 from agent_node.planning.prompt_states import default_states_dir
 from agent_node.planning.repairs import drop_unasked, going_to, mend_signs_and_numbers, mismatches, unnamed_place_answer
+from agent_node.planning.settings import PlannerSettings
 from agent_node.planning.toolrag import SkillScore, ToolRAG
 
 MAX_COMMAND_CHARS = 1000
 NO_SKILL = "I have no skill for that."
 CANCELLED = "I stopped as asked."
-#: Below this ToolRAG probability for every skill, a command is declined without
-#: asking the model (1000 generated commands of an unseen seed: all 80 out-of-domain
-#: ones, none of the rest).
-DECLINE_BELOW = 0.5
-JOIN_BIAS = 0.0
-#: A call of a skill ToolRAG gave less than this probability, which no other call
-#: needs, is one the command did not ask for (a small model likes to append a
-#: `say`): it is dropped. On the generated data 96 % of commands have every
-#: needed skill at or above it.
-PRUNE_BELOW = 0.05
-#: Added, at the start of every call but the first, to the logits of the tokens that
-#: can only begin the name of a skill below PRUNE_BELOW: such a call would mostly be
-#: dropped, and writing it costs time (a `say` sentence is ~10 passes of the model).
-UNLIKELY_BIAS = -10.0
 #: Where a plan's later calls start: after a line's end and the call's number.
 LATER_CALL = r"\n\d+\. ?"
-#: A skill ToolRAG gives at least this probability that a plan leaves out is one the
-#: command asked for: the plan is written again, with the grammar requiring it. On
-#: generated commands 3.9 % of gold plans leave out such a skill. On 119 generated
-#: commands (seed 123, not the training seeds) this changed 10 plans: 3 wrong ones
-#: became right and no right one became wrong.
-REQUIRE_ABOVE = 0.9
 
 
 @dataclass
@@ -104,41 +84,42 @@ def clean_command(command: object) -> str:
 
 
 class Planner:
-    def __init__(self, catalog: Catalog, llm: LLM, toolrag: ToolRAG | None = None, use_grammar: bool = True,
-                 max_tasks: int = 12, max_tokens: int = 320, bank: ExampleBank | None = None, examples: int = 1,
-                 fixed_examples: int = 16, decline_below: float = DECLINE_BELOW, join_bias: float = JOIN_BIAS,
-                 threshold: float | None = None, prune_below: float = PRUNE_BELOW,
-                 require_above: float = REQUIRE_ABOVE, unlikely_bias: float = UNLIKELY_BIAS,
-                 stand_ins: int = STAND_INS, keys: CommandKeys | None = None, repairs: bool = True):
+    def __init__(self, catalog: Catalog, llm: LLM, toolrag: ToolRAG | None = None,
+                 settings: PlannerSettings | None = None, bank: ExampleBank | None = None,
+                 keys: CommandKeys | None = None, **changes: Any):
+        """A planner over a loaded model; ``settings`` (default: the defaults) with ``changes``
+        (any :class:`PlannerSettings` field; SettingsError for an unknown or bad one)."""
+        s = (settings or PlannerSettings()).but(**changes) if changes else settings or PlannerSettings()
+        self.settings = s
         self.catalog = catalog
         self.llm = llm
         self.toolrag = toolrag
         self.bank = bank
-        self.examples = examples
-        self.use_grammar = use_grammar
-        self.max_tasks = max_tasks
-        self.max_tokens = max_tokens
-        self.decline_below = decline_below
-        self.threshold = threshold
-        self.prune_below = prune_below
-        self.require_above = require_above
+        self.examples = s.examples
+        self.use_grammar = s.use_grammar
+        self.max_tasks = s.max_tasks
+        self.max_tokens = s.max_tokens
+        self.decline_below = s.decline_below
+        self.threshold = s.threshold
+        self.prune_below = s.prune_below
+        self.require_above = s.require_above
         #: Asked while the model writes; True abandons the plan (the agent sets it to its cancel flag).
         self.should_stop: Callable[[], bool] = lambda: False
-        self.join_bias = join_bias
-        self.unlikely_bias = unlikely_bias
+        self.join_bias = s.join_bias
+        self.unlikely_bias = s.unlikely_bias
         self._name_starts: dict[str, set[int]] = {}
         #: A model with an adapter is shown the prompt it was trained with: the command alone.
         self.trained = llm.adapter is not None
         #: Whether a checked plan that departs from the command is written again by the model
         #: (a place left out, a sure skill left out) and unasked calls are dropped. Signs and
         #: numbers that contradict the command are mended either way (no model needed).
-        self.repairs = repairs
+        self.repairs = not self.trained if s.repairs is None else s.repairs
         # The fixed examples sit in the cached static part: free per command.
-        fixed = bank.representative(fixed_examples) if bank is not None and fixed_examples else None
+        fixed = bank.representative(s.fixed_examples) if bank is not None and s.fixed_examples else None
         self.static = trained_static_part() if self.trained else static_part(catalog, examples=fixed)
         #: The bank's stand-ins by plan shape ({} without a bank, or with ``stand_ins`` 0:
         #: the nearest example is shown as it is, and its cells are not stored).
-        self.stand_ins = bank.stand_ins(stand_ins) if bank is not None and stand_ins else {}
+        self.stand_ins = bank.stand_ins(s.stand_ins) if bank is not None and s.stand_ins else {}
         self._stored = {(bank.commands[i], bank.plans[i]) for members in self.stand_ins.values() for i in members}
         self.phrasebook = load_phrasebook(catalog)
         #: How the bank is searched: by the command's key, as it is embedded (``keys``: those of
@@ -146,42 +127,27 @@ class Planner:
         self.keys = keys or (CommandKeys(catalog, self.phrasebook, bank.plans) if bank is not None else None)
 
     @classmethod
-    def load(cls, catalog: Catalog, model: str | None = None, threads: int = 2, toolrag_dir: str | None = None,
-             use_toolrag: bool | None = None, use_grammar: bool = True, examples: int = 1,
-             fixed_examples: int = 16, decline_below: float = DECLINE_BELOW, join_bias: float = JOIN_BIAS,
-             threshold: float | None = None, prune_below: float = PRUNE_BELOW, require_above: float = REQUIRE_ABOVE,
-             unlikely_bias: float = UNLIKELY_BIAS, allowed: list[str] | None = None, stand_ins: int = STAND_INS,
-             states_dir: str | Path | None = None, store_states: bool = True, adapter: str | None = "",
-             repairs: bool | None = None) -> "Planner":
+    def load(cls, catalog: Catalog, settings: PlannerSettings | None = None, allowed: list[str] | None = None,
+             **changes: Any) -> "Planner":
         """Load the models once (ModelFileError when one is missing or corrupt) and
-        evaluate the static part of the prompt. ``allowed`` (the policy's allowlist)
-        restricts the skills the model is shown and may write. The KV cells of the
-        prompt's segments are stored in ``states_dir`` (default
-        :func:`~agent_node.planning.prompt_states.default_states_dir`) unless ``store_states`` is
-        False; the plans are the same either way. ``adapter``: a registered LoRA adapter
-        or a GGUF adapter path; "" takes the registry's default adapter for this model
-        and catalog (if any), None or "none" runs the model without one. A planner with an
-        adapter shows the model the command alone (no skill list, no examples: it has learned
-        them). ``use_toolrag`` and ``repairs`` (None: what the planner ships with, on without
-        an adapter and off with one, where they no longer change a result on unseen commands):
-        ToolRAG narrows the grammar and declines without the model, repairs write a plan that
-        leaves out a named place or a sure skill again and drop calls ToolRAG found unlikely."""
-        if adapter == "none":
-            adapter = None
-        elif adapter == "":
-            adapter = adapter_for(model, catalog)  # None for a GGUF path: no adapter was registered for it
-        use_toolrag = not adapter if use_toolrag is None else use_toolrag
-        repairs = not adapter if repairs is None else repairs
-        toolrag = ToolRAG(toolrag_dir, catalog=catalog) if use_toolrag else None
-        bank = ExampleBank.load() if (examples or fixed_examples) and toolrag and not adapter else None
+        evaluate the static part of the prompt. ``settings`` (default: the defaults) with
+        ``changes``: see :class:`PlannerSettings`. ``allowed`` (the policy's allowlist)
+        restricts the skills the model is shown and may write. The adapter "" takes the
+        registry's default adapter for the model and catalog (if any); a planner with an
+        adapter shows the model the command alone (no skill list, no examples: it has
+        learned them), without ToolRAG and repairs unless they are asked for."""
+        s = (settings or PlannerSettings()).but(**changes) if changes else settings or PlannerSettings()
+        adapter = None if s.without_adapter else s.adapter or adapter_for(s.model, catalog)
+        use_toolrag = not adapter if s.use_toolrag is None else s.use_toolrag
+        s = s.but(adapter=adapter if adapter is not None else "none", use_toolrag=use_toolrag,
+                  repairs=not adapter if s.repairs is None else s.repairs)
+        toolrag = ToolRAG(s.toolrag_dir, catalog=catalog) if use_toolrag else None
+        bank = ExampleBank.load() if (s.examples or s.fixed_examples) and toolrag and not adapter else None
         keys = CommandKeys(catalog, load_phrasebook(catalog), bank.plans) if bank is not None else None
         catalog = catalog if allowed is None else catalog.subset(allowed)
-        llm = LLM(model, threads=threads, states_dir=(states_dir or default_states_dir()) if store_states else None,
-                  adapter=adapter)
-        planner = cls(catalog, llm, toolrag, use_grammar=use_grammar, bank=bank,
-                      examples=examples, fixed_examples=fixed_examples, decline_below=decline_below,
-                      join_bias=join_bias, threshold=threshold, prune_below=prune_below, require_above=require_above,
-                      unlikely_bias=unlikely_bias, stand_ins=stand_ins, keys=keys, repairs=repairs)
+        llm = LLM(s.model, threads=s.threads, states_dir=(s.states_dir or default_states_dir()) if s.store_states
+                  else None, adapter=adapter)
+        planner = cls(catalog, llm, toolrag, s, bank=bank, keys=keys)
         planner.warm_up()
         return planner
 

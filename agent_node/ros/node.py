@@ -64,6 +64,7 @@ from agent_node.files.model_files import ModelFileError
 from agent_node.language.control_words import control_word
 from agent_node.plan.json_form import plan_to_data
 from agent_node.plan.model import Plan
+from agent_node.planning.settings import PlannerSettings, SettingsError, settings_of
 from agent_node.ros.params import ParameterError, Spec, declare_all
 from tool_adapters.ros.bindings import load_bindings
 from tool_adapters.ros.bridge import SpinThread, run_node, to_loop, until_signalled
@@ -103,6 +104,18 @@ PARAMETERS = [
     Spec("speech_names", [""], "names that bias recognition: people, objects ('Alice', 'the red cup')"),
     Spec("max_utterance_s", 15.0, "longer speech on ~/audio is cut there and not acted on", minimum=1.0),
 ]
+
+
+def planner_settings(p: dict[str, Any]) -> PlannerSettings:
+    """The planner's settings from the node's parameters (``model``, ``adapter``, ``threads``,
+    ``toolrag_model``, ``toolrag_threshold``, ``prompt_states``)."""
+    states = p["prompt_states"]
+    return settings_of(dict(model=p["model"] or None, adapter=p["adapter"], threads=p["threads"],
+                            toolrag_dir=p["toolrag_model"] or None,
+                            threshold=p["toolrag_threshold"] if p["toolrag_threshold"] >= 0 else None,
+                            states_dir=states if states not in ("", "off") else None, store_states=states != "off"))
+
+
 #: Utterances waiting for the transcriber; more are answered "say it again".
 SPEECH_QUEUE = 4
 
@@ -152,7 +165,7 @@ class AgentNode:
             self.policy = self._policy(p)
             self.source = self._plan_source(p)
             self.transcriber, self.cutter = self._speech(p) if p["speech"] else (None, None)
-        except (ParameterError, ConfigFileError, ModelFileError) as e:
+        except (ParameterError, ConfigFileError, ModelFileError, SettingsError) as e:
             raise StartupError(str(e)) from None
         if self.bindings.unbound:
             log.warning("skills with no binding in %s (plans using them will fail): %s",
@@ -228,12 +241,7 @@ class AgentNode:
 
         log.info("loading the planner model (once)...")
         allowed = None if self.policy.allowed_skills == "all" else self.policy.allowed_skills
-        planner = Planner.load(self.catalog, p["model"] or None, p["threads"], toolrag_dir=p["toolrag_model"] or None,
-                               allowed=allowed, states_dir=p["prompt_states"] or None,
-                               store_states=p["prompt_states"] != "off", adapter=p["adapter"])
-        if p["toolrag_threshold"] >= 0 and planner.toolrag is not None:
-            planner.toolrag.threshold = p["toolrag_threshold"]
-        return planner
+        return Planner.load(self.catalog, planner_settings(p), allowed=allowed)
 
     # -- publishing ----------------------------------------------------------------
     def _publish(self, pub: Any, data: Any) -> None:
