@@ -1,1 +1,2 @@
-"""Every console script and every ``python -m`` verb the Makefile runs."""
+"""Every console script (``agent-run``, ``agent-eval``, ...) and every ``python -m agent_node.cli.*`` verb
+(the model files the Makefile prepares, the example bank build)."""

@@ -1,19 +1,20 @@
-"""Command -> checked plan: ToolRAG picks skills, the model writes, the checker proves.
+"""Command -> checked plan: the model writes, the checker proves.
 
 The model writes the LLMCompiler text form under a GBNF grammar generated from
-the catalog and narrowed to the skills ToolRAG selected, so a syntactically
-invalid plan cannot come out. Every plan is checked; on a failed check the
-model gets one repair attempt that shows it the problems; then the command is
-declined with them. An empty plan declines too ("no skill for that"). A plan
-that leaves out a skill ToolRAG is sure of is written once more under a grammar
-that requires it.
+the catalog, so a syntactically invalid plan cannot come out. Every plan is
+checked; on a failed check the model gets one repair attempt that shows it the
+problems; then the command is declined with them. An empty plan declines too
+("no skill for that"). A sign or number that contradicts the command is mended
+without the model (:mod:`agent_node.planning.repairs`).
 
 With a LoRA adapter (``agent-finetune``, the default for the reference robot) the
 model is shown the prompt it was trained with, the command alone, and writes under
-the grammar of the whole catalog; ToolRAG and the rewrites are off there (they
-changed one plan in 270 unseen commands), a sign or number that contradicts the
-command is still mended without the model. Whatever the model writes, a call that
-takes the robot to a place the command never names and no look-up produced is not run.
+the grammar of the whole catalog. Without one, ToolRAG picks the skills the
+grammar allows (and declines when none fits), and a plan that leaves out a skill
+ToolRAG is sure of, or the place the command names first, is written once more
+(:class:`~agent_node.planning.settings.PlannerSettings` turns each on or off).
+Whatever the model writes, a call that takes the robot to a place the command
+never names and no look-up produced is not run.
 
 Without an adapter, the example shown is a stand-in of the bank (see :mod:`agent_node.planning.example_bank`):
 the static part and the stand-in are prompt segments whose KV cells llama.cpp

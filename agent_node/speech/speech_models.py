@@ -78,7 +78,7 @@ def whisper_model_path(model: str | Path | None = None) -> Path:
     try:
         verify_file(spec.path, spec.sha256, spec.bytes)
     except ModelFileError as e:
-        raise ModelFileError(f"{e}; run `make setup` (or `python -m agent_node.speech.speech_models prepare`) "
+        raise ModelFileError(f"{e}; run `make setup` (or `python -m agent_node.cli.models prepare`) "
                              "to convert it again") from None
     return spec.path
 
