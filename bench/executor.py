@@ -18,10 +18,10 @@ import random
 import statistics
 import time
 
-from agent_node.catalog import Catalog
-from agent_node.dag import build_dag, critical_path
-from agent_node.executor import Executor
-from agent_node.plan import Plan, Task
+from agent_node.catalog.skills import Catalog
+from agent_node.execution.executor import Executor
+from agent_node.plan.dag import build_dag, critical_path
+from agent_node.plan.model import Plan, Task
 from tool_adapters.scripted import ScriptedRunner
 
 RESOURCE_SETS = [[], [], ["base"], ["base", "arm"], ["base", "camera"], ["speaker"]]

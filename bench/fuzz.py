@@ -60,16 +60,16 @@ for _path in (Path(__file__).resolve().parents[1], Path(__file__).resolve().pare
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from agent_node.catalog import Param, Skill, load_catalog  # noqa: E402
-from agent_node.checker import PlanCheckError, check_plan  # noqa: E402
-from agent_node.events import TaskEvent  # noqa: E402
-from agent_node.executor import Executor  # noqa: E402
-from agent_node.plan import Plan, PlanParseError  # noqa: E402
-from agent_node.plan_io import read_plan  # noqa: E402
-from agent_node.plan_text import parse_plan_text  # noqa: E402
-from tool_adapters.sim import SimRobot, World, load_world  # noqa: E402
+from call_guard import GuardedRunner, scalar_problem, short  # noqa: E402
 
-from call_guard import GuardedRunner, call_problems, scalar_problem, short  # noqa: E402
+from agent_node.catalog.skills import Param, Skill, load_catalog  # noqa: E402
+from agent_node.execution.events import TaskEvent  # noqa: E402
+from agent_node.execution.executor import Executor  # noqa: E402
+from agent_node.plan.checker import PlanCheckError, check_plan  # noqa: E402
+from agent_node.plan.model import Plan, PlanParseError  # noqa: E402
+from agent_node.plan.reading import read_plan  # noqa: E402
+from agent_node.plan.text import parse_plan_text  # noqa: E402
+from tool_adapters.sim import SimRobot, World, load_world  # noqa: E402
 
 CATALOG = load_catalog()
 WORLD = load_world()

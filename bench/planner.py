@@ -33,14 +33,14 @@ import sys
 import time
 from pathlib import Path
 
-from agent_node.catalog import Catalog, load_catalog
-from agent_node.eval_cli import ran_plan
-from agent_node.example_bank import ExampleBank
-from agent_node.llm import LLM
-from agent_node.metric import match_plans
-from agent_node.planner import Planner
-from agent_node.prompt_states import default_states_dir
-from agent_node.toolrag import ToolRAG
+from agent_node.catalog.skills import Catalog, load_catalog
+from agent_node.cli.evaluate import ran_plan
+from agent_node.datagen.metric import match_plans
+from agent_node.planning.example_bank import ExampleBank
+from agent_node.planning.llm import LLM
+from agent_node.planning.planner import Planner
+from agent_node.planning.prompt_states import default_states_dir
+from agent_node.planning.toolrag import ToolRAG
 
 REPO = Path(__file__).resolve().parents[1]
 DEV_SET = Path(os.environ.get("AGENT_SHARED_DIR", REPO.parent / "shared")) / "spec" / "dev_plans.jsonl"
@@ -75,7 +75,7 @@ CONFIGS: dict[str, dict] = {
 
 def datasets(args: argparse.Namespace, catalog: Catalog) -> dict[str, list[dict]]:
     if args.generated:
-        from agent_node.datagen import generate
+        from agent_node.datagen.generate import generate
 
         samples = generate(catalog, args.generated, seed=GENERATED_SEED)
         return {f"generated-{GENERATED_SEED}": [{"id": s.id, "command": s.command,

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from agent_node.catalog import load_catalog
+from agent_node.catalog.skills import load_catalog
 from agent_node.speech.espeak import speak
 from agent_node.speech.transcriber import USE_PROMPT, Transcriber, Transcript
 from agent_node.speech.vocabulary_prompt import catalog_prompt
@@ -105,9 +105,9 @@ def run_mode(name: str, transcriber: Transcriber, audio: list[np.ndarray]) -> li
 
 
 def same_plans(catalog, transcripts: list[Transcript], threads: int) -> None:
-    from agent_node.metric import plan_matches
-    from agent_node.plan_text import format_plan_text
-    from agent_node.planner import Planner
+    from agent_node.datagen.metric import plan_matches
+    from agent_node.plan.text import format_plan_text
+    from agent_node.planning.planner import Planner
 
     t0 = time.perf_counter()
     planner = Planner.load(catalog, threads=threads)

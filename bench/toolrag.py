@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from agent_node.catalog import load_catalog
-from agent_node.plan_json import plan_from_data
-from agent_node.toolrag import SimilarityBaseline, ToolRAG
+from agent_node.catalog.skills import load_catalog
+from agent_node.plan.json_form import plan_from_data
+from agent_node.planning.toolrag import SimilarityBaseline, ToolRAG
 
 REPO = Path(__file__).resolve().parents[1]
 DEV_SET = Path(os.environ.get("AGENT_SHARED_DIR", REPO.parent / "shared")) / "spec" / "dev_plans.jsonl"

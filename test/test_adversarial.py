@@ -16,14 +16,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-from agent_node.catalog import load_catalog
-from agent_node.events import ExecutionResult
-from agent_node.plan import Plan
-from agent_node.planner import NO_SKILL, PlanResult
-from agent_node.recorded_plans import normalise_command
 from devset import DEV_PLANS, dev_records
-from tool_adapters.sim.robot import SimRobot
+
+from agent_node.catalog.skills import load_catalog
+from agent_node.execution.events import ExecutionResult
+from agent_node.plan.model import Plan
+from agent_node.planning.planner import NO_SKILL, PlanResult
+from agent_node.planning.recorded_plans import normalise_command
 
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("bench_adversarial", REPO / "bench" / "adversarial.py")
@@ -155,7 +154,7 @@ REAL_MODEL_SAMPLE = ["a001", "a009", "a011", "a016", "a037", "a042", "a049", "a0
 
 def test_a_sample_of_adversarial_commands_causes_no_unsafe_call_with_the_real_model():
     pytest.importorskip("llama_cpp")
-    from agent_node.planner import Planner
+    from agent_node.planning.planner import Planner
 
     planner = Planner.load(CATALOG)
     items = [item for item in ITEMS if item["id"] in REAL_MODEL_SAMPLE]

@@ -10,12 +10,12 @@ import sys
 import pytest
 
 from agent_node.agent import Agent, command_problem
-from agent_node.audit import AuditLog, read_audit
-from agent_node.catalog import load_catalog
-from agent_node.events import ExecutionResult
-from agent_node.plan import Plan
-from agent_node.planner import NO_SKILL, PlanResult
-from agent_node.recorded_plans import NO_RECORDED_PLAN, RecordedPlans, RecordedPlansError, normalise_command
+from agent_node.catalog.skills import load_catalog
+from agent_node.execution.audit import AuditLog, read_audit
+from agent_node.execution.events import ExecutionResult
+from agent_node.plan.model import Plan
+from agent_node.planning.planner import NO_SKILL, PlanResult
+from agent_node.planning.recorded_plans import NO_RECORDED_PLAN, RecordedPlans, RecordedPlansError, normalise_command
 from tool_adapters.scripted import ScriptedRunner
 from tool_adapters.sim.robot import SimRobot
 
@@ -231,8 +231,9 @@ def test_audit_log_appends_json_lines_and_survives_an_unwritable_path(tmp_path):
 
 
 def test_the_pure_core_never_imports_rclpy():
-    core = ["agent", "answer", "audit", "catalog", "checker", "cli", "dag", "executor", "events", "planner",
-            "plan_io", "plan_json", "plan_text", "recorded_plans", "skill_runner", "toolrag", "values"]
+    core = ["agent", "execution.answer", "execution.audit", "catalog.skills", "plan.checker", "cli.run", "plan.dag",
+            "execution.executor", "execution.events", "planning.planner", "plan.reading", "plan.json_form",
+            "plan.text", "planning.recorded_plans", "execution.skill_runner", "planning.toolrag", "catalog.values"]
     code = ("import sys\n" + "".join(f"import agent_node.{m}\n" for m in core)
             + "import tool_adapters.sim.robot, tool_adapters.scripted\n"
             + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('rclpy', 'rcl_interfaces'))\n"
@@ -243,7 +244,8 @@ def test_the_pure_core_never_imports_rclpy():
 
 def test_agent_run_command_uses_the_agent_loop(monkeypatch, capsys):
     """``agent-run "command"`` (the model stood in for): plan, run, replan, answer, exit code."""
-    from agent_node import cli, planner
+    from agent_node.cli import run as cli
+    from agent_node.planning import planner
 
     pick = Plan.of(("pick", {"object": "banana"}))
     fetch = Plan.of(("navigate_to", {"location": "kitchen"}), ("pick", {"object": "banana"}))

@@ -1,4 +1,4 @@
-"""The skill catalog (agent_node.catalog): the reference file and every way a catalog can be wrong."""
+"""The skill catalog (agent_node.catalog.skills): the reference file and every way a catalog can be wrong."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent_node.catalog import Catalog, CatalogError, enum_type_name, load_catalog
+from agent_node.catalog.skills import Catalog, CatalogError, enum_type_name, load_catalog
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("AGENT_SHARED_DIR", REPO.parent / "shared"))

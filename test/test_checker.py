@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from agent_node.catalog import Catalog, load_catalog
-from agent_node.checker import CheckResult, PlanCheckError, Problem, check_plan
-from agent_node.plan import Plan
-from agent_node.plan_json import plan_from_data
-from agent_node.plan_text import parse_plan_text
 from devset import concrete, dev_cases
+
+from agent_node.catalog.skills import Catalog, load_catalog
+from agent_node.plan.checker import CheckResult, PlanCheckError, Problem, check_plan
+from agent_node.plan.json_form import plan_from_data
+from agent_node.plan.model import Plan
+from agent_node.plan.text import parse_plan_text
 
 CATALOG = load_catalog()
 

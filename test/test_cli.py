@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_node.cli import check_main, run_main
+from agent_node.cli.run import check_main, run_main
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

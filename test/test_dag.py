@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agent_node.catalog import load_catalog
-from agent_node.dag import build_dag, critical_path, to_dot, to_png
-from agent_node.plan import Plan
-from agent_node.plan_io import read_plan
+from agent_node.catalog.skills import load_catalog
+from agent_node.plan.dag import build_dag, critical_path, to_dot, to_png
+from agent_node.plan.model import Plan
+from agent_node.plan.reading import read_plan
 
 CATALOG = load_catalog()
 ERRAND = read_plan(

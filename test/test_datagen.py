@@ -10,16 +10,23 @@ from typing import Any
 import pytest
 import yaml
 
-from agent_node.catalog import Catalog, load_catalog
-from agent_node.datagen import (
-    KINDS, Arrangement, Infeasible, PlanCall, Sample, Setup, generate, generate_report, kind_schedule, main,
-    read_jsonl, write_jsonl,
+from agent_node.catalog.skills import Catalog, load_catalog
+from agent_node.cli.datagen import main
+from agent_node.datagen.arrange import Arrangement
+from agent_node.datagen.compose import Infeasible
+from agent_node.datagen.generate import generate, generate_report, kind_schedule
+from agent_node.datagen.samples import KINDS, PlanCall, Sample, Setup, read_jsonl, write_jsonl
+from agent_node.datagen.verify import check_execution, check_format, check_meaning, verify
+from agent_node.language.phrasebook import (
+    PhrasebookError,
+    default_phrasebook_path,
+    is_reference_catalog,
+    load_phrasebook,
+    mentions,
+    normalize_text,
+    number_forms,
+    number_words,
 )
-from agent_node.phrasebook import (
-    PhrasebookError, default_phrasebook_path, is_reference_catalog, load_phrasebook, mentions, normalize_text,
-    number_forms, number_words,
-)
-from agent_node.verify import check_execution, check_format, check_meaning, verify
 from tool_adapters.sim.world import load_world
 
 CATALOG = load_catalog()

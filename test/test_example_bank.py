@@ -7,10 +7,10 @@ import re
 import numpy as np
 import pytest
 
-from agent_node.catalog import load_catalog
-from agent_node.example_bank import ExampleBank, plan_shape
-from agent_node.model_files import ModelFileError
-from agent_node.plan_text import parse_plan_text
+from agent_node.catalog.skills import load_catalog
+from agent_node.files.model_files import ModelFileError
+from agent_node.plan.text import parse_plan_text
+from agent_node.planning.example_bank import ExampleBank, plan_shape
 
 CATALOG = load_catalog()
 
@@ -116,8 +116,8 @@ def test_a_corrupt_bank_is_a_clear_error(tmp_path, bank):
 
 
 def test_a_command_key_says_every_known_name_and_place_one_way(bank):
-    from agent_node.command_keys import CommandKeys
-    from agent_node.phrasebook import load_phrasebook
+    from agent_node.language.command_keys import CommandKeys
+    from agent_node.language.phrasebook import load_phrasebook
 
     keys = CommandKeys(CATALOG, load_phrasebook(CATALOG), bank.plans)
     assert keys("Bring the apple from the kitchen to Bob!") == keys("bring the red cup from the study to Carol") \
@@ -129,9 +129,9 @@ def test_a_command_key_says_every_known_name_and_place_one_way(bank):
 
 
 def test_the_committed_bank_is_embedded_by_its_keys(bank):
-    from agent_node.command_keys import CommandKeys
-    from agent_node.encoder import SentenceEncoder
-    from agent_node.phrasebook import load_phrasebook
+    from agent_node.language.command_keys import CommandKeys
+    from agent_node.language.phrasebook import load_phrasebook
+    from agent_node.planning.encoder import SentenceEncoder
 
     keys = CommandKeys(CATALOG, load_phrasebook(CATALOG), bank.plans)
     rows = [0, 1, len(bank) // 2, len(bank) - 1]

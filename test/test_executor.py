@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
-from agent_node.catalog import load_catalog
-from agent_node.checker import PlanCheckError
-from agent_node.events import TaskEvent
-from agent_node.executor import Executor
-from agent_node.plan import Plan
-from agent_node.plan_io import read_plan
+from agent_node.catalog.skills import load_catalog
+from agent_node.execution.events import TaskEvent
+from agent_node.execution.executor import Executor
+from agent_node.plan.checker import PlanCheckError
+from agent_node.plan.model import Plan
+from agent_node.plan.reading import read_plan
 from tool_adapters.scripted import ScriptedRunner
 from tool_adapters.sim.robot import SimRobot
 

@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 import yaml
 
-from agent_node.catalog import Catalog, load_catalog
-from agent_node.checker import check_plan
-from agent_node.datagen import default_world
-from agent_node.phrasebook import load_phrasebook, mentions, normalize_text
-from agent_node.plan_text import parse_plan_text
-from agent_node.planner_models import resolve_adapter
+from agent_node.catalog.skills import Catalog, load_catalog
+from agent_node.cli.finetune import register
+from agent_node.datagen.generate import default_world
+from agent_node.datagen.verify import Verifier
+from agent_node.language.phrasebook import load_phrasebook, mentions, normalize_text
+from agent_node.plan.checker import check_plan
+from agent_node.plan.text import parse_plan_text
+from agent_node.planning.models import resolve_adapter
 from agent_node.training import sft_data, variations
-from agent_node.training.cli import register
 from agent_node.training.gguf_lora import gguf_tensor_name
-from agent_node.verify import Verifier
 
 CATALOG = load_catalog()
 PB = load_phrasebook(CATALOG)
@@ -145,7 +145,7 @@ def test_register_writes_the_adapters_section_and_keeps_the_rest(tmp_path):
 
 
 def test_a_bad_adapter_is_refused_with_a_clear_error(tmp_path):
-    from agent_node.model_files import ModelFileError
+    from agent_node.files.model_files import ModelFileError
 
     with pytest.raises(ModelFileError, match="does not exist"):
         resolve_adapter(tmp_path / "missing.gguf")
@@ -154,7 +154,7 @@ def test_a_bad_adapter_is_refused_with_a_clear_error(tmp_path):
     with pytest.raises(ModelFileError, match="not a GGUF adapter"):
         resolve_adapter(not_gguf)
     if BASE.is_file() and importlib.util.find_spec("llama_cpp"):  # llama.cpp itself would load this one
-        from agent_node.llm import LLM
+        from agent_node.planning.llm import LLM
 
         empty = tmp_path / "empty.gguf"
         empty.write_bytes(b"GGUF" + bytes(60))
@@ -163,23 +163,23 @@ def test_a_bad_adapter_is_refused_with_a_clear_error(tmp_path):
 
 
 def test_a_registered_adapter_is_checked_by_sha256(tmp_path, monkeypatch):
-    from agent_node.model_files import ModelFileError
-    from agent_node.planner_models import AdapterSpec
+    from agent_node.files.model_files import ModelFileError
+    from agent_node.planning.models import AdapterSpec
 
     adapter = tmp_path / "adapter.gguf"
     adapter.write_bytes(b"GGUF" + bytes(60))
     spec = AdapterSpec(base="qwen2.5-coder-0.5b", file=str(adapter), bytes=64, sha256="0" * 64)
-    monkeypatch.setattr("agent_node.planner_models.adapter_specs", lambda: {"mine": spec})
+    monkeypatch.setattr("agent_node.planning.models.adapter_specs", lambda: {"mine": spec})
     with pytest.raises(ModelFileError, match="corrupt"):
         resolve_adapter("mine")
-    monkeypatch.setattr("agent_node.planner_models.adapter_specs",
+    monkeypatch.setattr("agent_node.planning.models.adapter_specs",
                         lambda: {"mine": spec.model_copy(update={"bytes": 65})})
     with pytest.raises(ModelFileError, match="truncated"):
         resolve_adapter("mine")
 
 
 def test_the_default_adapter_is_only_for_its_model_and_catalog():
-    from agent_node.planner_models import adapter_for, adapter_specs
+    from agent_node.planning.models import adapter_for, adapter_specs
 
     if not adapter_specs():
         pytest.skip("no adapter registered")
@@ -203,7 +203,7 @@ def test_finetune_trains_exports_and_llama_cpp_loads_the_adapter(tiny_base, tmp_
     pytest.importorskip("torch")
     pytest.importorskip("peft")
     llama_cpp = pytest.importorskip("llama_cpp")
-    from agent_node.training.cli import main
+    from agent_node.cli.finetune import main
 
     out = tmp_path / "out"
     assert main(["--model", str(tiny_base), "--out", str(out), "-n", "40", "--seed", "1", "--max-steps", "3",
@@ -234,8 +234,8 @@ def test_finetune_trains_exports_and_llama_cpp_loads_the_adapter(tiny_base, tmp_
 
     # an adapter of another model is refused with the file named, before any command (llama.cpp would run it)
     if BASE.is_file():
-        from agent_node.llm import LLM
-        from agent_node.model_files import ModelFileError
+        from agent_node.files.model_files import ModelFileError
+        from agent_node.planning.llm import LLM
 
         with pytest.raises(ModelFileError, match="adapter .*adapter.gguf was trained on another model"):
             LLM(BASE, adapter=adapter)

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent_node.catalog import Param, load_catalog
-from agent_node.checker import CheckResult, check_plan
-from agent_node.plan import Plan, PlanParseError, Task
-from agent_node.plan_io import read_plan
-from agent_node.plan_json import format_plan_json, parse_plan_json, plan_from_data
-from agent_node.plan_text import format_plan_text, parse_plan_text
+from agent_node.catalog.skills import Param, load_catalog
+from agent_node.plan.checker import CheckResult, check_plan
+from agent_node.plan.json_form import format_plan_json, parse_plan_json, plan_from_data
+from agent_node.plan.model import Plan, PlanParseError, Task
+from agent_node.plan.reading import read_plan
+from agent_node.plan.text import format_plan_text, parse_plan_text
 
 CATALOG = load_catalog()
 SKILL_NAMES = CATALOG.skill_names

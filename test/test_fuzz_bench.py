@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from agent_node.catalog import load_catalog
-from agent_node.checker import check_plan
-from agent_node.events import ExecutionResult, TaskEvent, TaskResult
-from agent_node.plan import Plan, PlanParseError
-from agent_node.plan_text import parse_plan_text
-from agent_node.skill_runner import SkillFailed
-from agent_node.values import whole_ref
+from agent_node.catalog.skills import load_catalog
+from agent_node.catalog.values import whole_ref
+from agent_node.execution.events import ExecutionResult, TaskEvent, TaskResult
+from agent_node.execution.skill_runner import SkillFailed
+from agent_node.plan.checker import check_plan
+from agent_node.plan.model import Plan, PlanParseError
+from agent_node.plan.text import parse_plan_text
 
 CATALOG = load_catalog()
 N_PLANS = 2000

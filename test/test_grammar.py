@@ -1,4 +1,4 @@
-"""The plan grammar (agent_node.grammar): what it accepts and rejects, and its syntax.
+"""The plan grammar (agent_node.planning.grammar): what it accepts and rejects, and its syntax.
 
 llama.cpp is not needed: :class:`GbnfMatcher` recognises GBNF in Python. The
 gold dev plans, rendered by format_plan_text, must be accepted; random plans
@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from agent_node.catalog import Catalog, Param, load_catalog
-from agent_node.checker import check_plan
-from agent_node.grammar import RULE_NAME, GbnfMatcher, GrammarSyntaxError, Node, numbers_up_to, plan_grammar
-from agent_node.plan import Plan, Task
-from agent_node.plan_text import format_plan_text, parse_plan_text
-from agent_node.values import refs_in, scalar_problem, whole_ref
 from devset import concrete, dev_cases
+
+from agent_node.catalog.skills import Catalog, Param, load_catalog
+from agent_node.catalog.values import refs_in, scalar_problem, whole_ref
+from agent_node.plan.checker import check_plan
+from agent_node.plan.model import Plan, Task
+from agent_node.plan.text import format_plan_text, parse_plan_text
+from agent_node.planning.grammar import RULE_NAME, GbnfMatcher, GrammarSyntaxError, Node, numbers_up_to, plan_grammar
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG = load_catalog(REPO / "config" / "home_robot_skills.yaml")

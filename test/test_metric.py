@@ -1,4 +1,4 @@
-"""The benchmark metric (agent_node.metric): gold plans against predictions."""
+"""The benchmark metric (agent_node.datagen.metric): gold plans against predictions."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from agent_node.catalog import Catalog, load_catalog
-from agent_node.metric import (
-    EvalSummary, evaluate, match_plans, normalize_name, plan_matches, success_rate, text_placeholder_refs,
-)
-from agent_node.plan import Plan
 from devset import DEV_PLANS, concrete, dev_records
+
+from agent_node.catalog.skills import Catalog, load_catalog
+from agent_node.datagen.metric import (
+    EvalSummary,
+    evaluate,
+    match_plans,
+    normalize_name,
+    plan_matches,
+    success_rate,
+    text_placeholder_refs,
+)
+from agent_node.plan.model import Plan
 
 CATALOG = load_catalog()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent_node.number_words import words_to_digits
-from agent_node.phrasebook import number_words
+from agent_node.language.number_words import words_to_digits
+from agent_node.language.phrasebook import number_words
 
 
 @pytest.mark.parametrize("said, written", [

@@ -7,15 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from agent_node.plan import Plan, PlanParseError, Task
-from agent_node.plan_io import load_plan, read_plan
-from agent_node.plan_json import format_plan_json, parse_plan_json, plan_from_data, plan_to_data
-from agent_node.plan_text import format_plan_text, parse_plan_text
 from devset import dev_cases
 
-
-
+from agent_node.plan.json_form import format_plan_json, parse_plan_json, plan_from_data, plan_to_data
+from agent_node.plan.model import Plan, PlanParseError, Task
+from agent_node.plan.reading import load_plan, read_plan
+from agent_node.plan.text import format_plan_text, parse_plan_text
 
 
 def same(a: Plan, b: Plan) -> bool:

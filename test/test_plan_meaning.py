@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agent_node.catalog import load_catalog
-from agent_node.phrasebook import load_phrasebook
-from agent_node.plan import Plan
-from agent_node.plan_meaning import unsaid, unused_mentions
+from agent_node.catalog.skills import load_catalog
+from agent_node.language.meaning import unsaid, unused_mentions
+from agent_node.language.phrasebook import load_phrasebook
+from agent_node.plan.model import Plan
 
 CATALOG = load_catalog()
 PB = load_phrasebook(CATALOG)

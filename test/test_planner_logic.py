@@ -8,16 +8,17 @@ import re
 import numpy as np
 import pytest
 
-from agent_node.answer import answer
-from agent_node.catalog import load_catalog
-from agent_node.example_bank import ExampleBank
-from agent_node.executor import Executor
-from agent_node.grammar import GbnfMatcher
-from agent_node.llm import Completion
-from agent_node.planner import LATER_CALL, NO_SKILL, UNLIKELY_BIAS, Planner, clean_command
-from agent_node.plan_io import read_plan
-from agent_node.prompt import fixed_part
-from agent_node.toolrag import SkillScore
+from agent_node.catalog.skills import load_catalog
+from agent_node.execution.answer import answer
+from agent_node.execution.executor import Executor
+from agent_node.plan.reading import read_plan
+from agent_node.planning.example_bank import ExampleBank
+from agent_node.planning.grammar import GbnfMatcher
+from agent_node.planning.llm import Completion
+from agent_node.planning.planner import LATER_CALL, NO_SKILL, Planner, clean_command
+from agent_node.planning.prompt import fixed_part
+from agent_node.planning.settings import UNLIKELY_BIAS, PlannerSettings
+from agent_node.planning.toolrag import SkillScore
 from tool_adapters.sim.robot import SimRobot
 
 CATALOG = load_catalog()
@@ -397,9 +398,36 @@ def test_a_planner_with_an_adapter_shows_the_command_alone():
 
 
 def test_a_declined_plan_is_scored_as_what_runs_nothing():
-    from agent_node.eval_cli import ran_plan
+    from agent_node.cli.evaluate import ran_plan
 
     result = planner(ScriptedLLM('1. navigate_to(location="garage")\n2. join()\n'), repairs=False).plan(
         "go to the basement")
     assert result.declined and result.plan.tasks  # the plan is kept for the record ...
     assert ran_plan(result).is_empty             # ... but nothing of it runs, so nothing is scored
+
+
+def test_one_settings_model_names_every_knob_and_refuses_unknown_or_bad_ones():
+    from agent_node.planning.settings import PlannerSettings, SettingsError, settings_of
+
+    s = PlannerSettings()
+    assert s.but(decline_below=0.2).decline_below == 0.2 and s.decline_below == 0.5
+    with pytest.raises(SettingsError, match="decline_bellow"):
+        s.but(decline_bellow=0.2)
+    with pytest.raises(SettingsError, match="threads"):
+        settings_of({"threads": 0})
+    with pytest.raises(SettingsError, match="prune_below"):
+        Planner(CATALOG, ScriptedLLM("1. join()\n"), prune_below=2)
+
+
+def test_the_evaluation_options_fill_the_settings():
+    import argparse
+
+    from agent_node.cli.evaluate import _planner_args, planner_settings
+
+    ap = argparse.ArgumentParser()
+    _planner_args(ap)
+    s = planner_settings(ap.parse_args(["--no-toolrag", "--decline-below", "0.3", "--adapter", "none",
+                                        "--no-states", "--stand-ins", "0"]))
+    assert (s.use_toolrag, s.decline_below, s.adapter, s.store_states, s.stand_ins) == (False, 0.3, "none", False, 0)
+    assert planner_settings(ap.parse_args([])).model_dump(exclude={"threads"}) == \
+        PlannerSettings().model_dump(exclude={"threads"})

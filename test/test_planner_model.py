@@ -14,12 +14,13 @@ import asyncio
 
 import pytest
 
-from agent_node.catalog import load_catalog
-from agent_node.executor import Executor
-from agent_node.llm import resolve_model
-from agent_node.model_files import ModelFileError
-from agent_node.planner import CANCELLED, UNLIKELY_BIAS, Planner
-from agent_node.planner_models import PlannerSpec
+from agent_node.catalog.skills import load_catalog
+from agent_node.execution.executor import Executor
+from agent_node.files.model_files import ModelFileError
+from agent_node.planning.llm import resolve_model
+from agent_node.planning.models import PlannerSpec
+from agent_node.planning.planner import CANCELLED, Planner
+from agent_node.planning.settings import UNLIKELY_BIAS
 from tool_adapters.sim.robot import SimRobot
 
 pytest.importorskip("llama_cpp")
@@ -109,12 +110,12 @@ def test_a_truncated_or_corrupt_model_is_refused_before_loading(tmp_path, monkey
     with open(real, "rb") as f:
         truncated.write_bytes(f.read(1 << 20))
     spec = PlannerSpec(file=str(truncated), bytes=real.stat().st_size, sha256="0" * 64)
-    monkeypatch.setattr("agent_node.llm.planner_specs", lambda: {"tiny": spec})
-    monkeypatch.setattr("agent_node.llm.planner_spec", lambda name=None: spec)
+    monkeypatch.setattr("agent_node.planning.llm.planner_specs", lambda: {"tiny": spec})
+    monkeypatch.setattr("agent_node.planning.llm.planner_spec", lambda name=None: spec)
     with pytest.raises(ModelFileError, match="truncated"):
         resolve_model("tiny")
     corrupt = PlannerSpec(file=str(truncated), bytes=1 << 20, sha256="0" * 64)
-    monkeypatch.setattr("agent_node.llm.planner_spec", lambda name=None: corrupt)
+    monkeypatch.setattr("agent_node.planning.llm.planner_spec", lambda name=None: corrupt)
     with pytest.raises(ModelFileError, match="corrupt"):
         resolve_model("tiny")
 
@@ -137,8 +138,8 @@ def test_checking_the_favourite_token_first_and_taking_forced_text_writes_what_t
     # and asks the model for every token; ours takes the text the grammar forces without asking
     from llama_cpp import LlamaGrammar
 
-    from agent_node.grammar import plan_grammar
-    from agent_node.prompt import dynamic_part
+    from agent_node.planning.grammar import plan_grammar
+    from agent_node.planning.prompt import dynamic_part
 
     prompt = planner.static + dynamic_part(command)
     gbnf = plan_grammar(CATALOG, ["find_person", "navigate_to", "take_photo", "send_message"])
@@ -150,7 +151,7 @@ def test_checking_the_favourite_token_first_and_taking_forced_text_writes_what_t
 
 
 def test_the_grammar_forces_what_leaves_no_choice_and_nothing_where_there_is_one(planner):
-    from agent_node.grammar import plan_grammar
+    from agent_node.planning.grammar import plan_grammar
 
     sampler = planner.llm._grammar(plan_grammar(CATALOG, ["navigate_to", "say", "find_person"]))
     assert sampler.forced() == ("1. ", False)  # a number, then a choice of skill (or join)
@@ -168,9 +169,9 @@ def test_the_grammar_forces_what_leaves_no_choice_and_nothing_where_there_is_one
 
 
 def test_a_grammar_requiring_a_skill_makes_the_model_call_it(planner):
-    from agent_node.grammar import plan_grammar
-    from agent_node.plan_text import parse_plan_text
-    from agent_node.prompt import dynamic_part
+    from agent_node.plan.text import parse_plan_text
+    from agent_node.planning.grammar import plan_grammar
+    from agent_node.planning.prompt import dynamic_part
 
     skills = ["check_door", "get_battery", "say"]
     prompt = planner.static + dynamic_part("is the back door shut?")
@@ -182,8 +183,8 @@ def test_a_grammar_requiring_a_skill_makes_the_model_call_it(planner):
 
 
 def test_an_answer_can_be_started_for_the_model_within_the_grammar(planner):
-    from agent_node.grammar import plan_grammar
-    from agent_node.prompt import dynamic_part
+    from agent_node.planning.grammar import plan_grammar
+    from agent_node.planning.prompt import dynamic_part
 
     prompt = planner.static + dynamic_part("take a photo in the office")
     gbnf = plan_grammar(CATALOG, ["take_photo", "navigate_to"])
@@ -195,8 +196,8 @@ def test_an_answer_can_be_started_for_the_model_within_the_grammar(planner):
 
 
 def test_the_model_is_not_asked_for_what_the_grammar_ends_with(planner):
-    from agent_node.grammar import plan_grammar
-    from agent_node.prompt import dynamic_part
+    from agent_node.planning.grammar import plan_grammar
+    from agent_node.planning.prompt import dynamic_part
 
     skills = ["find_person", "navigate_to", "say"]
     out = planner.llm.complete(planner.static + dynamic_part("find Bob and go to him"),
@@ -213,7 +214,7 @@ def test_the_model_is_not_asked_for_what_the_grammar_ends_with(planner):
     ("How is your battery?", ["get_battery"]),            # ... and here: say(text="My battery is at $1.")
 ])
 def test_later_calls_of_skills_toolrag_finds_unlikely_are_not_written(planner, command, likely):
-    from agent_node.plan_text import parse_plan_text
+    from agent_node.plan.text import parse_plan_text
 
     def written(result):
         return [t.skill for t in parse_plan_text(result.text).tasks]
@@ -240,8 +241,8 @@ def _logits_after(llm, prompt: str, segments: list[int]):
 
 
 def test_stored_segments_are_restored_to_the_cells_evaluating_them_gives(planner, tmp_path):
-    from agent_node.prompt import fixed_part
-    from agent_node.prompt_states import PromptStates
+    from agent_node.planning.prompt import fixed_part
+    from agent_node.planning.prompt_states import PromptStates
 
     llm, kept = planner.llm, planner.llm.states
     base = "<|im_start|>system\nYou plan for a robot.<|im_end|>\n"
@@ -280,7 +281,7 @@ def test_plans_are_the_same_with_stored_states_and_without(planner):
 
 
 def test_storing_the_stand_ins_evaluates_only_what_is_not_stored(planner, tmp_path):
-    from agent_node.prompt_states import PromptStates
+    from agent_node.planning.prompt_states import PromptStates
 
     kept_states, kept_stand_ins = planner.llm.states, planner.stand_ins
     shape = next(iter(kept_stand_ins))

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from agent_node.prompt_states import MAGIC, PromptStates, default_states_dir
+from agent_node.planning.prompt_states import MAGIC, PromptStates, default_states_dir
 
 TOKENS = [101, 7, 7, 42, 9000]
 

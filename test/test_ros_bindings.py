@@ -8,11 +8,18 @@ import math
 import pytest
 import yaml
 
-from agent_node.catalog import load_catalog
-from agent_node.skill_runner import SkillFailed
+from agent_node.catalog.skills import load_catalog
+from agent_node.execution.skill_runner import SkillFailed
 from tool_adapters.ros.bindings import BindingsError, default_bindings_path, load_bindings
-from tool_adapters.ros.messages import (FieldValueError, MessageTypeError, check_value, fill, message_class,
-                                        parse_field_type, to_python)
+from tool_adapters.ros.messages import (
+    FieldValueError,
+    MessageTypeError,
+    check_value,
+    fill,
+    message_class,
+    parse_field_type,
+    to_python,
+)
 
 CATALOG = load_catalog()
 DEFAULT = yaml.safe_load(default_bindings_path().read_text())

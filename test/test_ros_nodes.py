@@ -16,11 +16,10 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-
 from ros_helpers import BIN, REPO, Nodes, Probe, new_domain_id, ros_env
-
-from agent_node.audit import read_audit
 from std_msgs.msg import String
+
+from agent_node.execution.audit import read_audit
 
 PLANS = [
     ("how is the battery and where is bob",
@@ -286,7 +285,7 @@ def test_bad_parameters_fail_at_start_up_naming_them(tmp_path):
 
 
 def test_the_model_plans_when_no_plans_file_is_given(tmp_path):
-    from agent_node.planner_models import planner_spec
+    from agent_node.planning.models import planner_spec
 
     if not planner_spec(None).path.exists():
         pytest.skip("the planner model is not assembled (make setup)")
@@ -303,7 +302,7 @@ def test_the_model_plans_when_no_plans_file_is_given(tmp_path):
 
 
 def test_a_corrupt_planner_adapter_stops_the_node_at_start_up(tmp_path):
-    from agent_node.planner_models import planner_spec
+    from agent_node.planning.models import planner_spec
 
     if not planner_spec(None).path.exists():
         pytest.skip("the planner model is not assembled (make setup)")

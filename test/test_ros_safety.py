@@ -13,11 +13,10 @@ import time
 import numpy as np
 import pytest
 import yaml
-
 from ros_helpers import REPO
 from test_ros_nodes import audit_records, close_house, command, start_house
 
-from agent_node.audit import read_audit
+from agent_node.execution.audit import read_audit
 
 PLANS = [
     ("wait for ten minutes", [("wait", {"seconds": 600})]),

@@ -11,13 +11,13 @@ from types import SimpleNamespace
 import pytest
 
 from agent_node.agent import Agent
-from agent_node.audit import AuditLog, read_audit
-from agent_node.catalog import load_catalog
-from agent_node.control_words import control_word
-from agent_node.executor import Executor
-from agent_node.plan import Plan
-from agent_node.planner import CANCELLED, PlanResult
-from agent_node.policy import Policy, PolicyError, load_policy
+from agent_node.catalog.policy import Policy, PolicyError, load_policy
+from agent_node.catalog.skills import load_catalog
+from agent_node.execution.audit import AuditLog, read_audit
+from agent_node.execution.executor import Executor
+from agent_node.language.control_words import control_word
+from agent_node.plan.model import Plan
+from agent_node.planning.planner import CANCELLED, PlanResult
 from tool_adapters.scripted import ScriptedRunner
 from tool_adapters.sim.robot import SimRobot
 
@@ -278,7 +278,7 @@ def test_a_finished_command_leaves_nothing_to_recover(tmp_path):
 
 def test_the_planner_passes_should_stop_to_the_model(monkeypatch):
     """Planner.plan gives up once should_stop is true, without a repair attempt."""
-    from agent_node import planner as planner_module
+    from agent_node.planning import planner as planner_module
 
     calls = []
 
@@ -315,7 +315,7 @@ def test_the_planner_passes_should_stop_to_the_model(monkeypatch):
     ("turn 90 degrees and drive 5 m", [("rotate", {"angle_deg": 90}), ("drive", {"distance_m": 5})], None),
 ])
 def test_a_number_said_beyond_a_bound_and_clipped_in_the_plan_is_found(command, calls, beyond):
-    from agent_node.said_numbers import clamped
+    from agent_node.language.said_numbers import clamped
 
     found = clamped(command, Plan.of(*calls), CATALOG)
     assert (found[0].split()[0] if found else None) == beyond

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from agent_node.catalog import load_catalog
-from agent_node.skill_runner import SkillFailed
+from agent_node.catalog.skills import load_catalog
+from agent_node.execution.skill_runner import SkillFailed
 from tool_adapters.sim import SimRobot, World, WorldError, load_world, match_names, normalize_name
 
 ROOT = Path(__file__).resolve().parents[1]

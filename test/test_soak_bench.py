@@ -19,7 +19,7 @@ def load_soak():
 
 
 def test_unique_texts_look_up_the_same_recorded_plan():
-    from agent_node.recorded_plans import normalise_command
+    from agent_node.planning.recorded_plans import normalise_command
 
     soak = load_soak()
     width = soak.suffix_width(10_000)

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent_node.catalog import load_catalog
-from agent_node.model_files import ModelFileError, sha256_of
+from agent_node.catalog.skills import load_catalog
+from agent_node.files.model_files import ModelFileError, sha256_of
 from agent_node.speech import speech_models
 from agent_node.speech.audio import SAMPLE_RATE, AudioError, as_float32, read_wav, resample, write_wav
 from agent_node.speech.espeak import espeak_available, speak
@@ -252,7 +252,8 @@ def test_prepare_skips_a_converted_model_that_is_right():
     path = speech_models.prepare()
     before = path.stat().st_mtime_ns
     assert speech_models.prepare() == path and path.stat().st_mtime_ns == before
-    assert speech_models.main(["prepare"]) == 0
+    from agent_node.cli.models import main
+    assert main(["prepare"]) == 0
 
 
 def test_converting_the_packaged_model_again_gives_the_registered_sha256(tmp_path):

@@ -12,9 +12,9 @@ import shutil
 import numpy as np
 import pytest
 
-from agent_node.catalog import load_catalog
-from agent_node.cli import run_main
-from agent_node.model_files import ModelFileError
+from agent_node.catalog.skills import load_catalog
+from agent_node.cli.run import run_main
+from agent_node.files.model_files import ModelFileError
 from agent_node.speech import speech_models
 from agent_node.speech.audio import SAMPLE_RATE, read_wav, resample, write_wav
 from agent_node.speech.espeak import espeak_available, speak
@@ -59,7 +59,7 @@ def spoken() -> dict[str, np.ndarray]:
 
 
 def test_spoken_commands_become_their_words_and_skills(transcriber, spoken):
-    from agent_node.toolrag import ToolRAG
+    from agent_node.planning.toolrag import ToolRAG
 
     toolrag = ToolRAG(catalog=CATALOG)
     for command, (must, skills) in COMMANDS.items():

@@ -10,14 +10,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent_node.catalog import Catalog, load_catalog
-from agent_node.datagen import generate
-from agent_node.encoder import EncoderSpec, SentenceEncoder, encoder_spec
-from agent_node.model_files import ModelFile, ModelFileError, verify_file
-from agent_node.encoder import onnx_session
-from agent_node.toolrag import (HEAD_FILE, META_FILE, Head, SimilarityBaseline, ToolRAG, default_model_dir,
-                                hashed_words, head_features, train_toolrag)
-from agent_node.toolrag_cli import main as toolrag_main
+from agent_node.catalog.skills import Catalog, load_catalog
+from agent_node.cli.toolrag import main as toolrag_main
+from agent_node.datagen.generate import generate
+from agent_node.datagen.toolrag_training import train_toolrag
+from agent_node.files.model_files import ModelFile, ModelFileError, onnx_session, verify_file
+from agent_node.planning.encoder import EncoderSpec, SentenceEncoder, encoder_spec
+from agent_node.planning.toolrag import (
+    HEAD_FILE,
+    META_FILE,
+    Head,
+    SimilarityBaseline,
+    ToolRAG,
+    default_model_dir,
+    hashed_words,
+    head_features,
+)
 
 CATALOG = load_catalog()
 

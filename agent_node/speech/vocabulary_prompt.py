@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from agent_node.catalog import Catalog
+from agent_node.catalog.skills import Catalog
 
 MAX_PROMPT_CHARS = 700
 

@@ -1,7 +1,7 @@
 """Training data for a planner adapter: verified commands with gold plans, as the
 prompt the planner shows and the plan text it must write.
 
-The commands are the generator's (:mod:`agent_node.datagen`, every kind) and its
+The commands are the generator's (:mod:`agent_node.datagen.generate`, every kind) and its
 variations (:mod:`agent_node.training.variations`: corrections, unknown places,
 out-of-bounds numbers, other units). Every sample with a plan has passed the
 three checks (format, execution on the simulator, meaning); an empty plan is
@@ -17,13 +17,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Iterable
 
-from agent_node.catalog import Catalog
-from agent_node.datagen import Sample, default_world, generate_report
-from agent_node.phrasebook import Phrasebook, load_phrasebook
-from agent_node.plan_text import format_plan_text
-from agent_node.prompt import trained_static_part, trained_turn
+from agent_node.catalog.skills import Catalog
+from agent_node.datagen.generate import default_world, generate_report
+from agent_node.datagen.samples import Sample
+from agent_node.datagen.verify import Verifier
+from agent_node.language.phrasebook import Phrasebook, load_phrasebook
+from agent_node.plan.text import format_plan_text
+from agent_node.planning.prompt import trained_static_part, trained_turn
 from agent_node.training.variations import variations
-from agent_node.verify import Verifier
 
 END = "<|im_end|>"
 #: Shares of the data beyond the generator's own samples.

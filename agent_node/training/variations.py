@@ -1,7 +1,7 @@
 """Commands beyond the generator's templates, for any catalog: what people say
 that a planner must get right or must decline.
 
-Each variation draws commands with the generator (:mod:`agent_node.datagen`)
+Each variation draws commands with the generator (:mod:`agent_node.datagen.generate`)
 from a *changed copy* of the catalog's phrasebook, so every kind of command
 (single calls, chains, body sequences, mixes) gets the variation:
 
@@ -36,11 +36,13 @@ import random
 import re
 from typing import Callable, Iterable
 
-from agent_node.catalog import Catalog
-from agent_node.checker import check_plan
-from agent_node.datagen import DEFAULT_MIX, Composer, Kind, Sample, Segment, draft, kind_schedule
-from agent_node.phrasebook import Phrasebook, digits, mentions, normalize_text, number_words
-from agent_node.values import whole_ref
+from agent_node.catalog.skills import Catalog
+from agent_node.catalog.values import whole_ref
+from agent_node.datagen.compose import Composer, Segment
+from agent_node.datagen.generate import DEFAULT_MIX, draft, kind_schedule
+from agent_node.datagen.samples import Kind, Sample
+from agent_node.language.phrasebook import Phrasebook, digits, mentions, normalize_text, number_words
+from agent_node.plan.checker import check_plan
 
 #: Places and doors no catalog of ours has; a name that is one of the catalog's forms is skipped.
 UNKNOWN_PLACES = ["basement", "attic", "roof", "garden", "backyard", "balcony", "laundry room", "cellar",

@@ -37,14 +37,25 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from agent_node.catalog import Catalog, Param, Skill
-from agent_node.config_files import ConfigFileError, read_yaml
-from agent_node.paths import config_path
-from agent_node.skill_runner import SkillFailed
-from agent_node.values import value_problem
-from tool_adapters.ros.messages import (FieldType, FieldValueError, MessageTypeError, check_value, field_type,
-                                        fields_of, fill, get_path, message_class, parse_field_type, python_kind,
-                                        to_python)
+from agent_node.catalog.skills import Catalog, Param, Skill
+from agent_node.catalog.values import value_problem
+from agent_node.execution.skill_runner import SkillFailed
+from agent_node.files.config_files import ConfigFileError, read_yaml
+from agent_node.files.paths import config_path
+from tool_adapters.ros.messages import (
+    FieldType,
+    FieldValueError,
+    MessageTypeError,
+    check_value,
+    field_type,
+    fields_of,
+    fill,
+    get_path,
+    message_class,
+    parse_field_type,
+    python_kind,
+    to_python,
+)
 
 Kind = Literal["service", "action", "topic_read", "topic_publish"]
 KINDS: tuple[Kind, ...] = ("service", "action", "topic_read", "topic_publish")
@@ -302,9 +313,40 @@ def _fits(param_type: str, items: str | None, ftype: FieldType, catalog: Catalog
 
 
 def _resolve(skill: Skill, spec: BindingSpec, defaults: Defaults, catalog: Catalog) -> tuple[SkillBinding | None, list[str]]:
-    problems: list[str] = []
+    """A skill's binding checked against its interface: the binding, or None and every problem."""
     kind = spec.kind
     name = getattr(spec, kind)
+    placeholders, problems = _check_name(skill, name)
+    try:
+        interface = message_class(spec.type, _TYPE_KIND[kind])
+    except MessageTypeError as e:
+        return None, problems + [f"type {e}"]
+    request_cls, response_cls, feedback_cls = _parts(kind, interface)
+    short = spec.type.rsplit("/", 1)[-1]
+    fields, found = _resolve_fields(skill, spec, request_cls, placeholders, short, catalog)
+    problems += found
+    result, found = _resolve_result(skill, spec, kind, response_cls, short, catalog)
+    problems += found
+    answers = response_cls if kind in ("service", "action") else None
+    success_field = _response_field(spec, answers, "success", spec.success, "boolean", problems)
+    message_field = _response_field(spec, answers, "message", spec.message, "string", problems)
+    progress_field, message_fb, found = _resolve_feedback(spec, feedback_cls)
+    problems += found
+    if problems:
+        return None, problems
+    return SkillBinding(
+        skill=skill.name, kind=kind, name=name, type_name=spec.type, interface=interface,
+        request_cls=request_cls, response_cls=response_cls, feedback_cls=feedback_cls, fields=fields,
+        result=result, success_field=success_field, message_field=message_field, progress_field=progress_field,
+        feedback_message_field=message_fb, timeout_s=spec.timeout_s or defaults.timeout_s,
+        server_wait_s=spec.server_wait_s or defaults.server_wait_s,
+        max_age_s=spec.max_age_s if spec.max_age_s is not None else defaults.max_age_s,
+        placeholders=placeholders), []
+
+
+def _check_name(skill: Skill, name: str) -> tuple[list[str], list[str]]:
+    """The ``{param}`` placeholders of a service, action or topic name, and its problems."""
+    problems = []
     placeholders = PLACEHOLDER.findall(name)
     for p in placeholders:
         if p not in skill.params:
@@ -312,22 +354,26 @@ def _resolve(skill: Skill, spec: BindingSpec, defaults: Defaults, catalog: Catal
                             f" (parameters: {', '.join(skill.params) or 'none'})")
     if not ROS_NAME.match(PLACEHOLDER.sub("x", name)):
         problems.append(f"'{name}' is not a valid ROS name")
-    try:
-        interface = message_class(spec.type, _TYPE_KIND[kind])
-    except MessageTypeError as e:
-        return None, problems + [f"type {e}"]
-    if kind == "service":
-        request_cls, response_cls, feedback_cls = interface.Request, interface.Response, None
-    elif kind == "action":
-        request_cls, response_cls, feedback_cls = interface.Goal, interface.Result, interface.Feedback
-    elif kind == "topic_read":
-        request_cls, response_cls, feedback_cls = interface, interface, None
-    else:
-        request_cls, response_cls, feedback_cls = interface, None, None
-    short = spec.type.rsplit("/", 1)[-1]
+    return placeholders, problems
 
-    # request / goal / message fields
+
+def _parts(kind: Kind, interface: type) -> tuple[type, type | None, type | None]:
+    """(what is sent, what comes back, feedback) of an interface used as ``kind``."""
+    if kind == "service":
+        return interface.Request, interface.Response, None
+    if kind == "action":
+        return interface.Goal, interface.Result, interface.Feedback
+    if kind == "topic_read":
+        return interface, interface, None
+    return interface, None, None
+
+
+def _resolve_fields(skill: Skill, spec: BindingSpec, request_cls: type, placeholders: list[str], short: str,
+                    catalog: Catalog) -> tuple[list[FieldMap], list[str]]:
+    """The request, goal or message fields filled from the skill's arguments or constants."""
+    kind = spec.kind
     fields: list[FieldMap] = []
+    problems: list[str] = []
     if kind == "topic_read":
         if spec.fields:
             problems.append("fields: a topic that is read takes no fields")
@@ -362,71 +408,57 @@ def _resolve(skill: Skill, spec: BindingSpec, defaults: Defaults, catalog: Catal
             problems.append(f"fields: '{path}' {why} (parameter '{arg}' is a {param.type})")
             continue
         fields.append(FieldMap(path, ftype, arg=arg))
+    return fields, problems
 
-    # result
-    result, problems_r = _resolve_result(skill, spec, kind, response_cls, short, catalog)
-    problems += problems_r
 
-    # success / message / feedback
-    def optional_field(cls: type | None, key: str, given: str | None, want: str, label: str) -> str | None:
-        if cls is None:
-            if key in spec.model_fields_set and given:
-                problems.append(f"{label}: {kind} has no response to read '{given}' from")
+def _response_field(spec: BindingSpec, cls: type | None, key: str, given: str | None, want: str,
+                    problems: list[str]) -> str | None:
+    """The response field read as ``key`` (success, message): the one the binding names,
+    else a field called ``key`` of kind ``want`` if the response has one; problems appended."""
+    if cls is None:
+        if key in spec.model_fields_set and given:
+            problems.append(f"{key}: {spec.kind} has no response to read '{given}' from")
+        return None
+    if key in spec.model_fields_set:
+        if not given:
             return None
-        if key in spec.model_fields_set:
-            if not given:
-                return None
-            try:
-                ftype = field_type(cls, given)
-            except (KeyError, MessageTypeError) as e:
-                problems.append(f"{label}: {e.args[0] if e.args else e}")
-                return None
-            if python_kind(ftype) != want:
-                problems.append(f"{label}: '{given}' is a {ftype.describe()}, not a {want}")
-            return given
-        found = fields_of(cls).get(key)
-        return key if found is not None and python_kind(parse_field_type(found)) == want else None
+        try:
+            ftype = field_type(cls, given)
+        except (KeyError, MessageTypeError) as e:
+            problems.append(f"{key}: {e.args[0] if e.args else e}")
+            return None
+        if python_kind(ftype) != want:
+            problems.append(f"{key}: '{given}' is a {ftype.describe()}, not a {want}")
+        return given
+    found = fields_of(cls).get(key)
+    return key if found is not None and python_kind(parse_field_type(found)) == want else None
 
-    success_field = optional_field(response_cls if kind in ("service", "action") else None, "success",
-                                   spec.success, "boolean", "success")
-    message_field = optional_field(response_cls if kind in ("service", "action") else None, "message",
-                                   spec.message, "string", "message")
-    progress_field = message_fb = None
-    if spec.feedback is not None and kind != "action":
-        problems.append("feedback: only actions have feedback")
-    if kind == "action":
-        fb = spec.feedback or FeedbackSpec()
-        fb_fields = fields_of(feedback_cls)
-        for key, want in (("progress", "number"), ("message", "string")):
-            given = getattr(fb, key)
-            if given is None:
-                default = fb_fields.get(key)
-                if default is not None and python_kind(parse_field_type(default)) == want:
-                    given = key
-                else:
-                    continue
-            try:
-                ftype = field_type(feedback_cls, given)
-            except (KeyError, MessageTypeError) as e:
-                problems.append(f"feedback.{key}: {e.args[0] if e.args else e}")
+
+def _resolve_feedback(spec: BindingSpec, feedback_cls: type | None) -> tuple[str | None, str | None, list[str]]:
+    """An action's feedback fields read as progress (a number) and message (text), and problems."""
+    if spec.kind != "action":
+        return None, None, ["feedback: only actions have feedback"] if spec.feedback is not None else []
+    problems: list[str] = []
+    found: dict[str, str] = {}
+    fb = spec.feedback or FeedbackSpec()
+    fb_fields = fields_of(feedback_cls)
+    for key, want in (("progress", "number"), ("message", "string")):
+        given = getattr(fb, key)
+        if given is None:
+            default = fb_fields.get(key)
+            if default is None or python_kind(parse_field_type(default)) != want:
                 continue
-            if python_kind(ftype) not in ({want, "integer"} if want == "number" else {want}):
-                problems.append(f"feedback.{key}: '{given}' is a {ftype.describe()}, not a {want}")
-                continue
-            if key == "progress":
-                progress_field = given
-            else:
-                message_fb = given
-    if problems:
-        return None, problems
-    return SkillBinding(
-        skill=skill.name, kind=kind, name=name, type_name=spec.type, interface=interface,
-        request_cls=request_cls, response_cls=response_cls, feedback_cls=feedback_cls, fields=fields,
-        result=result, success_field=success_field, message_field=message_field, progress_field=progress_field,
-        feedback_message_field=message_fb, timeout_s=spec.timeout_s or defaults.timeout_s,
-        server_wait_s=spec.server_wait_s or defaults.server_wait_s,
-        max_age_s=spec.max_age_s if spec.max_age_s is not None else defaults.max_age_s,
-        placeholders=placeholders), []
+            given = key
+        try:
+            ftype = field_type(feedback_cls, given)
+        except (KeyError, MessageTypeError) as e:
+            problems.append(f"feedback.{key}: {e.args[0] if e.args else e}")
+            continue
+        if python_kind(ftype) not in ({want, "integer"} if want == "number" else {want}):
+            problems.append(f"feedback.{key}: '{given}' is a {ftype.describe()}, not a {want}")
+            continue
+        found[key] = given
+    return found.get("progress"), found.get("message"), problems
 
 
 def _resolve_result(skill: Skill, spec: BindingSpec, kind: Kind, response_cls: type | None, short: str,

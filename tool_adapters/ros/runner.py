@@ -23,12 +23,12 @@ import threading
 import time
 from typing import Any
 
+from action_msgs.msg import GoalStatus
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
-from action_msgs.msg import GoalStatus
 
-from agent_node.skill_runner import FeedbackFn, SkillFailed
+from agent_node.execution.skill_runner import FeedbackFn, SkillFailed
 from tool_adapters.ros.bindings import Bindings, SkillBinding
 from tool_adapters.ros.bridge import LockedActionClient, to_loop, wait_future
 
@@ -56,7 +56,7 @@ class _Latest:
 
 
 class RosSkillRunner:
-    """Implements :class:`agent_node.skill_runner.SkillRunner` on a node, per ``bindings``.
+    """Implements :class:`agent_node.execution.skill_runner.SkillRunner` on a node, per ``bindings``.
 
     Clients, subscriptions and publishers are made on first use (names may
     depend on arguments) and kept. ``goals_in_flight`` counts goals sent and not

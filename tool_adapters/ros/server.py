@@ -28,8 +28,8 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from std_msgs.msg import String
 
-from agent_node.catalog import Catalog
-from agent_node.skill_runner import FeedbackFn, SkillFailed, SkillRunner
+from agent_node.catalog.skills import Catalog
+from agent_node.execution.skill_runner import FeedbackFn, SkillFailed, SkillRunner
 from tool_adapters.ros.bindings import Bindings, BindingsError, SkillBinding
 from tool_adapters.ros.messages import FieldValueError, fields_of, fill
 

@@ -1,6 +1,6 @@
 """A simulated house robot that carries out the 20 skills of the reference catalog.
 
-:class:`SimRobot` implements :class:`agent_node.skill_runner.SkillRunner`. Every
+:class:`SimRobot` implements :class:`agent_node.execution.skill_runner.SkillRunner`. Every
 skill takes simulated time (``asyncio.sleep(sim_seconds * time_scale)``), moves
 the robot and things in its :class:`~tool_adapters.sim.world.World`, and fails
 with :class:`SkillFailed` and a sentence a person understands when it cannot do
@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, NamedTuple
 
-from agent_node.skill_runner import FeedbackFn, SkillFailed
-from agent_node.values import is_integral, is_number
+from agent_node.catalog.values import is_integral, is_number
+from agent_node.execution.skill_runner import FeedbackFn, SkillFailed
 from tool_adapters.sim.world import Message, Photo, World, load_world, match_names
 
 #: At most this many progress steps (plus the start) per motion.
@@ -195,7 +195,7 @@ class SimRobot:
 
     # -- SkillRunner ------------------------------------------------------------
     async def call(self, skill: str, args: dict[str, Any], feedback: FeedbackFn) -> Any:
-        """Carry out one skill call; see :class:`agent_node.skill_runner.SkillRunner`."""
+        """Carry out one skill call; see :class:`agent_node.execution.skill_runner.SkillRunner`."""
         logged_args = copy.deepcopy(args) if isinstance(args, dict) else {"<args>": args}
         try:
             result = await self._dispatch(skill, args, feedback or _no_feedback)

@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from agent_node.config_files import ConfigFileError, read_yaml
-from agent_node.paths import config_path
-from agent_node.values import normalize_name
+from agent_node.catalog.values import normalize_name
+from agent_node.files.config_files import ConfigFileError, read_yaml
+from agent_node.files.paths import config_path
 
 DoorState = Literal["open", "closed"]
 

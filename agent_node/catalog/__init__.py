@@ -1,0 +1,1 @@
+"""The skill catalog: skills and their parameters, values and their checks, the robot's policy."""

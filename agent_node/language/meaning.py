@@ -1,0 +1,175 @@
+"""Does a plan mean what the command says? Checks by the catalog's phrasebook.
+
+- :func:`unsaid`: what the plan uses that the command does not say: every enum
+  value (in one of its surface forms), name, number (digits or words, the sign
+  by direction words) and on/off flag; free text and ``$N`` are exempt.
+- :func:`unused_mentions`: the enum values (places, doors) the command names
+  that no call uses and no called skill's description names either ("go to the
+  charging dock" is met by ``dock()``, "Return to the charging dock ...").
+- :func:`robot_request`: why a command given an empty plan reads as a plain
+  robot request (a motion verb with a place), or None.
+
+The data generator keeps only samples with nothing unsaid; the planner uses
+both lists to repair a plan that drifted from its command (a sign turned
+round, a place left out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Protocol
+
+from agent_node.catalog.skills import Catalog, Param
+from agent_node.catalog.values import normalize_name, whole_ref
+from agent_node.language.phrasebook import (
+    FREE_DOMAINS,
+    SIGNS,
+    ParamSpec,
+    Phrasebook,
+    mentions,
+    normalize_text,
+    number_forms,
+)
+
+
+class Call(Protocol):
+    skill: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One way a plan and its command disagree. ``task`` is 1-based (0: no task)."""
+
+    why: str
+    task: int = 0
+    skill: str = ""
+    param: str = ""
+    #: The enum value a command names but no call uses.
+    value: str = ""
+
+    @property
+    def wrong_sign(self) -> bool:
+        return self.why.startswith("direction not mentioned")
+
+    @property
+    def wrong_number(self) -> bool:
+        return self.why.startswith("number not mentioned")
+
+    def __str__(self) -> str:
+        return f"{self.why} (task {self.task}, {self.skill}.{self.param})" if self.task else self.why
+
+
+def _said_any(text: str, phrases: list[str]) -> bool:
+    return any(mentions(text, p) for p in phrases)
+
+
+def number_unsaid(text: str, spec: ParamSpec, value: float) -> str | None:
+    """Why the normalised ``text`` does not say ``value`` (with its direction), or None."""
+    if spec.directional:
+        forms = number_forms(abs(value), signed=False) + spec.special.get(float(abs(value)), [])
+        sign = "negative" if value < 0 else "positive"
+        other = SIGNS[1 - SIGNS.index(sign)]
+        if sign == "negative" or _said_any(text, spec.accepted(other)):
+            if not _said_any(text, spec.accepted(sign)):
+                return f"direction not mentioned: {sign} {value}"
+    else:
+        forms = number_forms(value, signed=True) + spec.special.get(float(value), [])
+    return None if _said_any(text, forms) else f"number not mentioned: {value}"
+
+
+def _value_unsaid(text: str, pb: Phrasebook, catalog: Catalog, skill: str, pname: str, p: Param,
+                  value: Any) -> str | None:
+    """Why ``value`` of parameter ``pname`` is not said in the normalised ``text``, or None."""
+    if whole_ref(value) is not None:
+        return None
+    spec = pb.spec(skill, pname)
+    if p.type == "array":
+        item = Param(type=p.items or "string")
+        return next((why for v in value if (why := _value_unsaid(text, pb, catalog, skill, pname, item, v))), None)
+    if catalog.is_enum(p.type):
+        said = _said_any(text, pb.enum_forms(p.type, value))
+        return None if said else f"{p.type} not mentioned: '{value}'"
+    if p.type in ("number", "integer"):
+        return number_unsaid(text, spec, value)
+    if p.type == "boolean":
+        return None if _said_any(text, pb.bool_accepted(spec, value)) else f"on/off not mentioned: {value}"
+    if spec.domain in FREE_DOMAINS or not isinstance(value, str) or not value:
+        return None
+    return None if mentions(text, normalize_name(value)) else f"name not mentioned: '{value}'"
+
+
+def unsaid(command: str, calls: Iterable[Call], catalog: Catalog, pb: Phrasebook) -> list[Mismatch]:
+    """Every argument value of ``calls`` that ``command`` does not say, in plan order."""
+    text = normalize_text(command)
+    out = []
+    for i, call in enumerate(calls, start=1):
+        skill = catalog.skill(call.skill)
+        for pname, value in call.args.items():
+            p = skill.params.get(pname) if skill else None
+            why = p and _value_unsaid(text, pb, catalog, call.skill, pname, p, value)
+            if why:
+                out.append(Mismatch(why, i, call.skill, pname))
+    return out
+
+
+def _used_values(calls: Iterable[Call]) -> set[str]:
+    used: set[str] = set()
+    for call in calls:
+        for value in call.args.values():
+            used |= {v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)}
+    return used
+
+
+def unused_mentions(command: str, calls: list[Call], catalog: Catalog, pb: Phrasebook) -> list[Mismatch]:
+    """The enum values ``command`` names that no call uses and no called skill's description
+    names. A longer phrase is read first: "the garage door" names the door, not the garage."""
+    text = normalize_text(command)
+    used = _used_values(calls)
+    described = " ".join(normalize_text(s.description) for c in calls if (s := catalog.skill(c.skill)))
+    forms = sorted(((normalize_text(f), f, value) for type_name, values in catalog.enums.items()
+                    for value in values for f in pb.enum_forms(type_name, value)), key=lambda x: -len(x[0]))
+    out, seen = [], set()
+    for words, form, value in forms:
+        if not words.strip() or words not in text:
+            continue
+        text = text.replace(words, " | ")
+        if value not in used and value not in seen and not mentions(described, form):
+            seen.add(value)
+            out.append(Mismatch(f"the command names the {form} ('{value}') but no call uses it", value=value))
+    return out
+
+
+def robot_request(command: str, pb: Phrasebook, catalog: Catalog) -> str | None:
+    """Why a command with an empty plan reads as a plain robot request, or None."""
+    text = normalize_text(command)
+    verb = next((v for v in pb.lang.motion_verbs if mentions(text, v)), None)
+    if verb is None:
+        return None
+    for type_name, values in catalog.enums.items():
+        for value in values:
+            place = next((f for f in pb.enum_forms(type_name, value) if mentions(text, f)), None)
+            if place:
+                return f"empty plan for a robot request: '{verb}' with '{place}'"
+    return None
+
+
+def unnamed_places(command: str, calls: Iterable[Call], catalog: Catalog, pb: Phrasebook) -> list[Mismatch]:
+    """The enum values (places, doors) of calls that act with the robot's body (hold a
+    resource) which the command never names by any of their names and no look-up
+    produced (``$N`` is exempt): the robot must never go where it was not sent."""
+    text = normalize_text(command)
+    out = []
+    for i, call in enumerate(calls, start=1):
+        skill = catalog.skill(call.skill)
+        if skill is None or not skill.resources:
+            continue
+        for pname, value in call.args.items():
+            p = skill.params.get(pname)
+            type_name = (p.items if p.type == "array" else p.type) if p else None
+            if not type_name or not catalog.is_enum(type_name):
+                continue
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str) and whole_ref(v) is None and not _said_any(text, pb.enum_forms(type_name, v)):
+                    out.append(Mismatch(f"{type_name} not named: '{v}'", i, call.skill, pname, value=v))
+    return out

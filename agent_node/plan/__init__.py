@@ -1,0 +1,1 @@
+"""A plan: its model, its text and JSON forms, reading them, the checker and the DAG."""

@@ -1,0 +1,120 @@
+"""Plan -> plan mends that need no model: pure functions of the command, the plan,
+the catalog and its phrasebook.
+
+A checked plan may still depart from what was said (see
+:mod:`agent_node.language.meaning`): a sign against the command's direction words,
+a number nobody said, a call nobody asked for, a place nobody named. These
+functions find and mend what can be mended without asking the model again; each
+returns the plan unchanged when the mend would not pass the checker.
+"""
+
+from __future__ import annotations
+
+from agent_node.catalog.skills import Catalog
+from agent_node.language.meaning import Mismatch, number_unsaid, unsaid, unused_mentions
+from agent_node.language.phrasebook import Phrasebook, normalize_text
+from agent_node.language.said_numbers import unused_said_numbers
+from agent_node.plan.checker import check_plan
+from agent_node.plan.model import Plan, Task
+
+
+def mismatches(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrasebook) -> list[Mismatch]:
+    """How ``plan`` departs from ``command``; a default value written out is not held against it."""
+    calls = []
+    for task in plan.tasks:
+        params = catalog.skill(task.skill).params
+        calls.append(Task(id=task.id, skill=task.skill, args={
+            k: v for k, v in task.args.items() if not (params[k].has_default and v == params[k].default)}))
+    return unsaid(command, calls, catalog, phrasebook) + unused_mentions(command, calls, catalog, phrasebook)
+
+
+def turn_signs_round(command: str, plan: Plan, found: list[Mismatch], catalog: Catalog,
+                     phrasebook: Phrasebook) -> Plan:
+    """``plan`` with every number whose sign contradicts the command's direction words
+    ("turn right 45 degrees" written as +45) turned round, where the other sign is said."""
+    text = normalize_text(command)
+    tasks = [t.model_copy(deep=True) for t in plan.tasks]
+    for m in found:
+        value = tasks[m.task - 1].args.get(m.param)
+        if m.wrong_sign and isinstance(value, (int, float)) and not number_unsaid(
+                text, phrasebook.spec(m.skill, m.param), -value):
+            tasks[m.task - 1].args[m.param] = -value
+    turned = Plan(tasks=tasks)
+    return turned if check_plan(turned, catalog).ok else plan
+
+
+def put_number_back(command: str, plan: Plan, found: list[Mismatch], catalog: Catalog,
+                    phrasebook: Phrasebook) -> Plan:
+    """``plan`` with its one number the command does not say ("3 meters" written as
+    3.5) replaced by the one number the command says that no call uses, signed as
+    the command's direction words say; unchanged unless there is exactly one of each."""
+    wrong = [m for m in found if m.wrong_number or m.wrong_sign]  # a sign not turned: the number too
+    if len(wrong) != 1:
+        return plan
+    m = wrong[0]
+    param = catalog.skill(m.skill).params[m.param]
+    unused = {abs(n) for n, count in unused_said_numbers(command, plan)
+              if param.type == "integer" or not count}  # "3 times" counts
+    if len(unused) != 1:
+        return plan
+    n = unused.pop()
+    if param.type == "integer" and not n.is_integer():
+        return plan
+    tasks = [t.model_copy(deep=True) for t in plan.tasks]
+    old = tasks[m.task - 1].args[m.param]
+    text, spec = normalize_text(command), phrasebook.spec(m.skill, m.param)
+    for value in sorted((n, -n), key=lambda v: (v < 0) != (old < 0)):  # the model's sign first
+        if not number_unsaid(text, spec, value):
+            tasks[m.task - 1].args[m.param] = int(value) if value.is_integer() else value
+            put_back = Plan(tasks=tasks)
+            return put_back if check_plan(put_back, catalog).ok else plan
+    return plan
+
+
+def mend_signs_and_numbers(command: str, plan: Plan, catalog: Catalog,
+                           phrasebook: Phrasebook) -> tuple[Plan, list[Mismatch]]:
+    """Signs turned round, then a made-up number put back; the plan and how it still departs."""
+    found = mismatches(command, plan, catalog, phrasebook)
+    if any(m.wrong_sign for m in found):
+        plan = turn_signs_round(command, plan, found, catalog, phrasebook)
+        found = mismatches(command, plan, catalog, phrasebook)
+    if any(m.wrong_number or m.wrong_sign for m in found):
+        plan = put_number_back(command, plan, found, catalog, phrasebook)
+        found = mismatches(command, plan, catalog, phrasebook)
+    return plan, found
+
+
+def going_to(value: str, plan: Plan, catalog: Catalog) -> str:
+    """``1. skill(param="value")`` for the one skill that only needs a value of
+    ``value``'s enum type (``navigate_to`` for a location), when no call of ``plan``
+    takes that type at all; "" when there is no such skill or the plan does."""
+    kind = next((t for t, values in catalog.enums.items() if value in values), None)
+    takes = {(p.items if p.type == "array" else p.type) for t in plan.tasks
+             for p in catalog.skill(t.skill).params.values()}
+    if kind is None or kind in takes:
+        return ""
+    goers = []
+    for skill in catalog.skills:
+        required = [name for name, p in skill.params.items() if p.required]
+        if len(required) == 1 and skill.params[required[0]].type == kind:
+            goers.append(f'1. {skill.name}({required[0]}="{value}")\n')
+    return goers[0] if len(goers) == 1 else ""
+
+
+def drop_unasked(plan: Plan, probability: dict[str, float], below: float) -> Plan:
+    """``plan`` without the calls of skills given less than ``below`` that no other call
+    needs (the whole plan if that would leave nothing)."""
+    keep = {t.id for t in plan.tasks}
+    for task in reversed(plan.tasks):
+        cited = any(task.id in plan.task(k).refs() for k in keep)
+        if probability.get(task.skill, 0.0) < below and not cited:
+            keep.discard(task.id)
+    return plan.keep(keep) if keep else plan
+
+
+def unnamed_place_answer(unnamed: Mismatch, catalog: Catalog, phrasebook: Phrasebook) -> str:
+    """Why a plan that goes to a place the command never named is not run."""
+    type_name = next(t for t, values in catalog.enums.items() if unnamed.value in values)
+    known = ", ".join(phrasebook.enum_forms(type_name, v)[0] for v in catalog.enums[type_name])
+    return (f"I don't know where that is: you did not name the "
+            f"{phrasebook.enum_forms(type_name, unnamed.value)[0]} and I know only these: {known}.")

@@ -1,0 +1,91 @@
+"""The planner's mends that need no model (agent_node.planning.repairs), each on its own."""
+
+from __future__ import annotations
+
+from agent_node.catalog.skills import load_catalog
+from agent_node.language.meaning import Mismatch
+from agent_node.language.phrasebook import load_phrasebook
+from agent_node.plan.model import Plan
+from agent_node.planning.repairs import (
+    drop_unasked,
+    going_to,
+    mend_signs_and_numbers,
+    mismatches,
+    put_number_back,
+    turn_signs_round,
+    unnamed_place_answer,
+)
+
+CATALOG = load_catalog()
+PB = load_phrasebook(CATALOG)
+
+
+def args(plan: Plan) -> list[dict]:
+    return [t.args for t in plan.tasks]
+
+
+def test_a_plan_that_says_what_was_said_has_no_mismatch():
+    plan = Plan.of(("rotate", {"angle_deg": -45}), ("drive", {"distance_m": 2, "speed_mps": 0.3}))
+    assert mismatches("turn right 45 degrees and drive 2 meters", plan, CATALOG, PB) == []
+
+
+def test_a_sign_against_the_direction_words_is_turned_round():
+    command = "turn right 45 degrees"
+    plan = Plan.of(("rotate", {"angle_deg": 45}))
+    found = mismatches(command, plan, CATALOG, PB)
+    assert any(m.wrong_sign for m in found)
+    assert args(turn_signs_round(command, plan, found, CATALOG, PB)) == [{"angle_deg": -45}]
+
+
+def test_a_sign_is_not_turned_when_the_other_direction_is_not_said():
+    command = "turn 45 degrees"
+    plan = Plan.of(("rotate", {"angle_deg": 45}))
+    assert turn_signs_round(command, plan, [Mismatch("direction not mentioned", 1, "rotate", "angle_deg")],
+                            CATALOG, PB) == plan
+
+
+def test_the_one_number_nobody_said_becomes_the_one_said_and_unused():
+    command = "drive forward 3 meters"
+    plan = Plan.of(("drive", {"distance_m": 3.5}))
+    found = mismatches(command, plan, CATALOG, PB)
+    assert args(put_number_back(command, plan, found, CATALOG, PB)) == [{"distance_m": 3}]
+
+
+def test_a_number_is_not_put_back_when_the_command_says_two_unused_ones():
+    command = "drive forward 3 meters or 4 meters"
+    plan = Plan.of(("drive", {"distance_m": 3.5}))
+    assert put_number_back(command, plan, mismatches(command, plan, CATALOG, PB), CATALOG, PB) == plan
+
+
+def test_a_number_put_back_must_pass_the_checker():
+    command = "drive back 20 meters"  # -20 is beyond the catalog's bound: the plan stays as it was
+    plan = Plan.of(("drive", {"distance_m": -2}))
+    assert put_number_back(command, plan, mismatches(command, plan, CATALOG, PB), CATALOG, PB) == plan
+
+
+def test_signs_and_numbers_are_mended_together_and_what_still_departs_is_returned():
+    plan, left = mend_signs_and_numbers("turn right 30 degrees then go to the office",
+                                        Plan.of(("rotate", {"angle_deg": 45})), CATALOG, PB)
+    assert args(plan) == [{"angle_deg": -30}]
+    assert [m.value for m in left if m.value] == ["office"]
+
+
+def test_going_to_a_place_left_out_starts_with_the_one_skill_that_goes_there():
+    plan = Plan.of(("pick", {"object": "cup"}))
+    assert going_to("kitchen", plan, CATALOG) == '1. navigate_to(location="kitchen")\n'
+    assert going_to("kitchen", Plan.of(("navigate_to", {"location": "office"})), CATALOG) == ""
+    assert going_to("not_a_place", plan, CATALOG) == ""
+
+
+def test_unlikely_calls_nothing_needs_are_dropped_and_cited_ones_kept():
+    plan = Plan.of(("get_battery", {}), ("send_message", {"recipient": "bob", "text": "battery $1"}),
+                   ("say", {"text": "hello"}))
+    kept = drop_unasked(plan, {"send_message": 0.9, "get_battery": 0.01, "say": 0.01}, below=0.05)
+    assert [t.skill for t in kept.tasks] == ["get_battery", "send_message"]
+    assert drop_unasked(Plan.of(("say", {"text": "hi"})), {}, below=0.05).tasks  # never leaves nothing
+
+
+def test_the_answer_for_an_unnamed_place_names_it_and_the_known_ones():
+    answer = unnamed_place_answer(Mismatch("place not named", 1, "navigate_to", "location", "garage"), CATALOG, PB)
+    assert answer.startswith("I don't know where that is: you did not name the garage")
+    assert "kitchen" in answer
