@@ -60,7 +60,7 @@ for _path in (Path(__file__).resolve().parents[1], Path(__file__).resolve().pare
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from call_guard import GuardedRunner, scalar_problem, short  # noqa: E402
+from call_guard import GuardedRunner, call_problems, scalar_problem, short  # noqa: E402, F401 (call_problems: for the tests)
 
 from agent_node.catalog.skills import Param, Skill, load_catalog  # noqa: E402
 from agent_node.execution.events import TaskEvent  # noqa: E402
