@@ -54,7 +54,7 @@ from agent_node.planning.prompt import (
 )
 from agent_node.planning.prompt_states import default_states_dir
 from agent_node.planning.repairs import drop_unasked, going_to, mend_signs_and_numbers, mismatches, unnamed_place_answer
-from agent_node.planning.settings import PlannerSettings
+from agent_node.planning.settings import PlannerSettings, settings_with
 from agent_node.planning.toolrag import SkillScore, ToolRAG
 
 MAX_COMMAND_CHARS = 1000
@@ -90,7 +90,7 @@ class Planner:
                  keys: CommandKeys | None = None, **changes: Any):
         """A planner over a loaded model; ``settings`` (default: the defaults) with ``changes``
         (any :class:`PlannerSettings` field; SettingsError for an unknown or bad one)."""
-        s = (settings or PlannerSettings()).but(**changes) if changes else settings or PlannerSettings()
+        s = settings_with(settings, changes)
         self.settings = s
         self.catalog = catalog
         self.llm = llm
@@ -137,7 +137,7 @@ class Planner:
         registry's default adapter for the model and catalog (if any); a planner with an
         adapter shows the model the command alone (no skill list, no examples: it has
         learned them), without ToolRAG and repairs unless they are asked for."""
-        s = (settings or PlannerSettings()).but(**changes) if changes else settings or PlannerSettings()
+        s = settings_with(settings, changes)
         adapter = None if s.without_adapter else s.adapter or adapter_for(s.model, catalog)
         use_toolrag = not adapter if s.use_toolrag is None else s.use_toolrag
         s = s.but(adapter=adapter if adapter is not None else "none", use_toolrag=use_toolrag,

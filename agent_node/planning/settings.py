@@ -97,6 +97,12 @@ def settings_of(values: dict[str, Any]) -> PlannerSettings:
         raise SettingsError("bad planner settings: " + "; ".join(problems)) from None
 
 
+def settings_with(settings: PlannerSettings | None, changes: dict[str, Any]) -> PlannerSettings:
+    """``settings`` (default: the defaults) with ``changes`` (SettingsError for a bad or unknown one)."""
+    settings = settings or PlannerSettings()
+    return settings.but(**changes) if changes else settings
+
+
 def describe(name: str) -> str:
     """A setting's description and default, for help texts."""
     field = PlannerSettings.model_fields[name]
