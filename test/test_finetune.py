@@ -118,6 +118,8 @@ def test_variations_work_for_a_catalog_without_a_phrasebook():
 def test_training_pairs_are_the_trained_prompt_and_the_plan_text():
     samples, by_source = sft_data.build(CATALOG, 60, seed=5, exclude=[])
     assert by_source["syn"] and len(samples) >= 55
+    declines = [s for s in samples if s.id.startswith("decline-")]
+    assert len(declines) == by_source["decline"] >= 2 and all(s.plan == [] for s in declines)
     sample = next(s for s in samples if s.plan)
     assert sft_data.prompt_of(sample.command).endswith(f"{sample.command}<|im_end|>\n<|im_start|>assistant\n")
     completion = sft_data.completion_of(sample)
