@@ -74,10 +74,10 @@ models-extra: setup
 toolrag: setup
 	$(BIN)/agent-toolrag train -n 4000 --seed 0 --out models/toolrag_home_robot
 
-# Retrain the committed planner adapter of the reference catalog (LoRA on the CPU, about 35
+# Retrain the committed planner adapter of the reference catalog (LoRA on the CPU, about 45
 # minutes on two cores; resumes from build/finetune after an interruption) and register it.
 finetune: setup $(TRAIN)
-	$(BIN)/agent-finetune --out models/planner_adapter_home_robot --work build/finetune -n 4000 --seed 0 \
+	$(BIN)/agent-finetune --out models/planner_adapter_home_robot --work build/finetune -n 5000 --seed 0 \
 		--register home-robot-lora --default
 
 clean:
