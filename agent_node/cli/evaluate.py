@@ -22,6 +22,11 @@ from agent_node.planning.planner import Planner, PlanResult
 from agent_node.planning.settings import PlannerSettings, SettingsError, describe, settings_of
 
 
+#: The planner's number settings, each an option of the same name (``--decline-below``).
+NUMBER_SETTINGS = ("examples", "fixed_examples", "decline_below", "prune_below", "require_above", "join_bias",
+                   "unlikely_bias", "stand_ins")
+
+
 def _planner_args(ap: argparse.ArgumentParser) -> None:
     """The planner's settings as options (help and defaults from :class:`PlannerSettings`)."""
     d = PlannerSettings()
@@ -35,25 +40,22 @@ def _planner_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--no-toolrag", action="store_true",
                     help="no skill selection: the grammar allows every skill (the default with an adapter)")
     ap.add_argument("--no-grammar", action="store_true", help="decode without the GBNF grammar")
-    for name in ("examples", "fixed_examples", "decline_below", "prune_below", "require_above", "join_bias",
-                 "unlikely_bias", "stand_ins"):
+    for name in NUMBER_SETTINGS:
         default = getattr(d, name)
         ap.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default, help=describe(name))
     ap.add_argument("--states", help=describe("states_dir"))
     ap.add_argument("--no-states", action="store_true",
                     help="evaluate every prompt segment instead of restoring stored states (same plans, slower)")
-    ap.add_argument("--threads", type=int, default=default_threads(), help=describe("threads"))
+    ap.add_argument("--threads", type=int, default=default_threads(),
+                    help=f"{PlannerSettings.model_fields['threads'].description} (default {default_threads()})")
 
 
 def planner_settings(args: argparse.Namespace) -> PlannerSettings:
     """The settings the options of :func:`_planner_args` ask for."""
     return settings_of(dict(model=args.model, adapter=args.adapter, threads=args.threads, toolrag_dir=args.toolrag,
                             use_toolrag=False if args.no_toolrag else None, use_grammar=not args.no_grammar,
-                            repairs=False if args.no_repairs else None, examples=args.examples,
-                            fixed_examples=args.fixed_examples, stand_ins=args.stand_ins,
-                            decline_below=args.decline_below, prune_below=args.prune_below,
-                            require_above=args.require_above, join_bias=args.join_bias,
-                            unlikely_bias=args.unlikely_bias, states_dir=args.states, store_states=not args.no_states))
+                            repairs=False if args.no_repairs else None, states_dir=args.states,
+                            store_states=not args.no_states, **{n: getattr(args, n) for n in NUMBER_SETTINGS}))
 
 
 def build_planner(args: argparse.Namespace) -> Planner:

@@ -91,7 +91,6 @@ class Planner:
         """A planner over a loaded model; ``settings`` (default: the defaults) with ``changes``
         (any :class:`PlannerSettings` field; SettingsError for an unknown or bad one)."""
         s = settings_with(settings, changes)
-        self.settings = s
         self.catalog = catalog
         self.llm = llm
         self.toolrag = toolrag
