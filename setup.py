@@ -1,3 +1,4 @@
+import os
 from glob import glob
 
 from setuptools import find_packages, setup
@@ -13,7 +14,9 @@ setup(
         ("share/" + package_name, ["package.xml"]),
         ("share/" + package_name + "/config", glob("config/*.yaml") + glob("config/*.xml")),
         ("share/" + package_name + "/launch", glob("launch/*.py")),
-        ("share/" + package_name + "/examples", glob("examples/*")),
+        ("share/" + package_name + "/examples", [f for f in glob("examples/*") if os.path.isfile(f)]),
+        *[("share/" + package_name + "/" + d, [f for f in glob(d + "/*") if os.path.isfile(f)])
+          for d in (x.rstrip("/") for x in glob("examples/*/") + glob("robots/*/"))],
         ("share/" + package_name + "/models", glob("models/*.yaml") + glob("models/*.md") + glob("models/*.py")),
         ("share/" + package_name + "/models/toolrag_home_robot", glob("models/toolrag_home_robot/*")),
         ("share/" + package_name + "/models/planner_adapter_home_robot", glob("models/planner_adapter_home_robot/*.*")),
@@ -34,6 +37,7 @@ setup(
             "agent-plan = agent_node.cli.evaluate:plan_main",
             "agent-toolrag = agent_node.cli.toolrag:main",
             "agent-finetune = agent_node.cli.finetune:main",
+            "agent-robot = agent_node.cli.robot:main",
             "agent_node = agent_node.ros.node:main",
             "sim_robot_node = agent_node.ros.sim_robot_node:main",
         ],

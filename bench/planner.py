@@ -3,8 +3,8 @@
 Each configuration (model, adapter or none, with or without ToolRAG, with or
 without the grammar, planner settings) plans every command of each dataset with
 2 threads and is scored with the metric of ``shared/spec/README.md``. The
-datasets are the dev set, two hand-written sets (``test/data/handwritten_plans.jsonl``,
-``test/data/handwritten2_plans.jsonl``) and a held-out generator seed
+datasets are the dev set, three hand-written sets (``test/data/handwritten_plans.jsonl``,
+``test/data/handwritten2_plans.jsonl``, ``test/data/handwritten3_plans.jsonl``) and a held-out generator seed
 (``test/data/heldout_seed123.jsonl``), or
 ``--generated N`` commands from the data generator with a seed the example
 bank, ToolRAG and the adapter never saw. Asserts nothing. Run:
@@ -46,6 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEV_SET = Path(os.environ.get("AGENT_SHARED_DIR", REPO.parent / "shared")) / "spec" / "dev_plans.jsonl"
 DATASETS = {"dev": DEV_SET, "handwritten": REPO / "test" / "data" / "handwritten_plans.jsonl",
             "handwritten2": REPO / "test" / "data" / "handwritten2_plans.jsonl",
+            "handwritten3": REPO / "test" / "data" / "handwritten3_plans.jsonl",
             "heldout": REPO / "test" / "data" / "heldout_seed123.jsonl"}
 GENERATED_SEED = 90210  # not the example bank's (7) nor ToolRAG's training seed (0)
 
@@ -144,7 +145,7 @@ def run_model(args: argparse.Namespace) -> list[dict]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--datasets", default="dev,handwritten,handwritten2,heldout",
+    ap.add_argument("--datasets", default="dev,handwritten,handwritten2,handwritten3,heldout",
                     help=f"comma-separated: {', '.join(DATASETS)} or JSONL paths")
     ap.add_argument("--generated", type=int, default=0, help="use N generated commands instead of a dataset")
     ap.add_argument("--limit", type=int)

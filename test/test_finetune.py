@@ -99,6 +99,34 @@ def test_sequences_repeat_a_skill_with_its_own_values_and_pass_the_three_checks(
     assert mixed, "no sequence turns both ways"
 
 
+def test_near_misses_ask_an_unserved_action_of_a_known_thing_and_are_declined():
+    requests = variations.near_miss_requests(CATALOG, PB)
+    assert "lock the front door" in requests and "dim the kitchen" in requests
+    assert not any(r.split()[0] in ("turn", "switch", "check", "go") for r in requests)  # served verbs stay out
+    samples = variations.near_miss(CATALOG, PB, WORLD, 20, seed=2, seen=set())
+    assert len(samples) == 20 and all(s.plan == [] and s.kind == "none" for s in samples)
+    drawers = Catalog.from_dict({"drawers": ["top", "bottom"], "skills": [
+        {"name": "open_drawer", "kind": "action", "description": "Open a drawer.", "resources": ["base"],
+         "params": {"drawer": {"type": "drawer"}}}]})
+    served = variations.near_miss_requests(drawers, load_phrasebook(drawers))
+    assert served and not any(r.startswith("open ") for r in served)  # this robot opens drawers
+
+
+def test_casual_typing_keeps_values_and_passes_the_three_checks():
+    import random
+
+    rng = random.Random(0)
+    typed = {variations.casual_spelling("Go to the bathroom and check what's on the sink, please", rng, {"bathroom"})
+             for _ in range(30)}
+    assert any(" n " in t or " & " in t for t in typed) and any("whats" in t for t in typed)
+    assert all("bathroom" in t for t in typed)  # a protected word is never garbled
+    with Verifier(CATALOG, PB, WORLD) as verifier:
+        samples = variations.casual(CATALOG, PB, WORLD, 30, seed=4, seen=set(), verify=lambda s: not verifier.verify(s))
+        assert len(samples) == 30
+        for s in samples:
+            assert not verifier.verify(s), s.command
+
+
 def test_variations_work_for_a_catalog_without_a_phrasebook():
     catalog = Catalog.from_dict({
         "locations": ["bay_1", "bay_2", "loading_dock"],

@@ -20,9 +20,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("agent_node", "tool_adapters")
 #: Lowest first. ``agent_node.X`` is layer X; ``tool_adapters`` is one layer; ``agent_node.agent`` is ``agent``.
-LAYERS = ["files", "catalog", "plan", "language", "speech", "execution", "tool_adapters", "planning", "agent",
-          "ros", "datagen", "training", "cli"]
-RUNTIME = {"files", "catalog", "plan", "language", "speech", "execution", "tool_adapters", "planning", "agent", "ros"}
+LAYERS = ["files", "catalog", "profiles", "plan", "language", "speech", "execution", "tool_adapters", "planning",
+          "agent", "ros", "datagen", "training", "cli"]
+RUNTIME = {"files", "catalog", "profiles", "plan", "language", "speech", "execution", "tool_adapters", "planning",
+           "agent", "ros"}
 OFFLINE = {"datagen", "training", "cli"}
 HEAVY = ("llama_cpp", "onnxruntime", "torch", "rclpy", "transformers", "pywhispercpp")
 

@@ -70,15 +70,24 @@ def assert_fails(pred: Any, gold_plan: Gold, *words: str) -> None:
 
 # -- every dev plan matches itself -------------------------------------------
 
-EVAL_SETS = sorted((Path(__file__).parent / "data").glob("*.jsonl"))
+DATA = Path(__file__).parent / "data"
+#: The reference robot's sets, then other robots' (``robots/<name>.jsonl``, catalog ``examples/<name>/skills.yaml``).
+EVAL_SETS = sorted(DATA.glob("*.jsonl")) + sorted((DATA / "robots").glob("*.jsonl"))
+
+
+def catalog_of(path: Path) -> Catalog:
+    if path.parent.name != "robots":
+        return CATALOG
+    return load_catalog(Path(__file__).parents[1] / "examples" / path.stem / "skills.yaml")
 
 
 @pytest.mark.parametrize("path", EVAL_SETS, ids=lambda p: p.name)
 def test_every_evaluation_set_plan_is_valid_and_matches_itself(path: Path) -> None:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len({r["id"] for r in rows}) == len(rows) and len({r["command"].lower() for r in rows}) == len(rows)
+    catalog = catalog_of(path)
     for row in rows:
-        result = match_plans(predict(row["plan"]), row["plan"], CATALOG)
+        result = match_plans(predict(row["plan"]), row["plan"], catalog)
         assert result.ok, f"{row['id']}: {result.reason}"
 
 

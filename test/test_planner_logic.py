@@ -17,7 +17,7 @@ from agent_node.planning.grammar import GbnfMatcher
 from agent_node.planning.llm import Completion
 from agent_node.planning.planner import LATER_CALL, NO_SKILL, Planner, clean_command
 from agent_node.planning.prompt import fixed_part
-from agent_node.planning.settings import UNLIKELY_BIAS, PlannerSettings
+from agent_node.planning.settings import UNLIKELY_BIAS, WIDEN_ALL_UP_TO, PlannerSettings
 from agent_node.planning.toolrag import SkillScore
 from tool_adapters.sim.robot import SimRobot
 
@@ -65,6 +65,11 @@ class FixedSelector:
 
     def select(self, command, threshold=None, embedding=None):
         return [SkillScore(s, p) for s, p in self.probabilities.items()]
+
+    def scores(self, command, embedding=None):
+        """Every skill: the fixed ones, the rest at 0.01."""
+        rest = [SkillScore(s, 0.01) for s in CATALOG.skill_names if s not in self.probabilities]
+        return sorted(self.select(command) + rest, key=lambda s: -s.probability)
 
 
 def planner(llm, *skills, **kw) -> Planner:
@@ -117,14 +122,23 @@ def test_an_empty_plan_declines_with_a_short_reason():
 
 def test_a_command_no_skill_fits_is_declined_without_the_model():
     llm = ScriptedLLM()
-    p = Planner(CATALOG, llm, FixedSelector("say", probability=0.2))
+    p = Planner(CATALOG, llm, FixedSelector("say", probability=0.05))
     result = p.plan("who won the football game last night?")
     assert result.declined and result.reason == NO_SKILL and result.plan.is_empty
     assert llm.prompts == []
     # with the rule off, the model is asked
     llm = ScriptedLLM("1. join()\n")
-    Planner(CATALOG, llm, FixedSelector("say", probability=0.2), decline_below=0).plan("who won?")
+    Planner(CATALOG, llm, FixedSelector("say", probability=0.05), out_of_domain_below=0).plan("who won?")
     assert len(llm.prompts) == 1
+
+
+def test_when_toolrag_is_unsure_the_model_sees_every_skill_of_a_small_catalog():
+    # an untrained phrasing: no skill reaches decline_below, but it is not surely out of domain
+    llm = ScriptedLLM('1. navigate_to(location="kitchen")\n2. join()\n')
+    result = Planner(CATALOG, llm, FixedSelector("navigate_to", probability=0.3)).plan("pop over to the kitchen")
+    assert not result.declined and [t.skill for t in result.plan.tasks] == ["navigate_to"]
+    assert len(result.selected) == len(CATALOG.skills) <= WIDEN_ALL_UP_TO
+    assert all(f'"{name}"' in llm.grammars[0] or name in llm.grammars[0] for name in CATALOG.skill_names)
 
 
 def _drive_bank() -> tuple[ExampleBank, np.ndarray]:

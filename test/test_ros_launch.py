@@ -30,7 +30,8 @@ class Recorder:
 
 
 class LaunchConfiguration(Recorder):
-    pass
+    def perform(self, context: dict) -> str:
+        return context.get(self.args[0], "")
 
 
 class IfCondition(Recorder):
@@ -40,7 +41,7 @@ class IfCondition(Recorder):
 def stub_modules(monkeypatch) -> None:
     modules = {
         "launch": {"LaunchDescription": Recorder},
-        "launch.actions": {"DeclareLaunchArgument": Recorder},
+        "launch.actions": {"DeclareLaunchArgument": Recorder, "OpaqueFunction": Recorder},
         "launch.conditions": {"IfCondition": IfCondition},
         "launch.substitutions": {"LaunchConfiguration": LaunchConfiguration},
         "launch_ros": {},
@@ -76,15 +77,23 @@ def test_the_launch_file_parses_and_imports_only_launch_packages():
                         "launch_ros.actions", "ament_index_python.packages"}
 
 
+def _entities(description, context: dict) -> list:
+    """The launch entities, the agent node's made by its function for ``context`` (argument values)."""
+    out = []
+    for e in description.args[0]:
+        out += e.kwargs["function"](context) if "function" in e.kwargs else [e]
+    return out
+
+
 def test_the_launch_file_starts_both_console_scripts_with_the_config_params_files(description):
-    entities = description.args[0]
+    entities = _entities(description, {})
     arguments = {e.args[0]: e.kwargs for e in entities if "default_value" in e.kwargs}
     nodes = {e.kwargs["executable"]: e.kwargs for e in entities if "executable" in e.kwargs}
     assert set(nodes) == {"agent_node", "sim_robot_node"} <= console_scripts()
     assert all(n["package"] == "agent_node" for n in nodes.values())
-    assert arguments["robot"]["default_value"] == "false"
+    assert arguments["sim"]["default_value"] == "false" and arguments["robot"]["default_value"] == ""
     robot_condition = nodes["sim_robot_node"]["condition"]
-    assert isinstance(robot_condition, IfCondition) and robot_condition.args[0].args == ("robot",)
+    assert isinstance(robot_condition, IfCondition) and robot_condition.args[0].args == ("sim",)
     assert "condition" not in nodes["agent_node"]
     for executable, argument, params_file in (("agent_node", "agent_params", "agent_params.yaml"),
                                               ("sim_robot_node", "robot_params", "sim_robot_params.yaml")):
@@ -94,6 +103,12 @@ def test_the_launch_file_starts_both_console_scripts_with_the_config_params_file
         # the node name the launch file gives is the key of its params file, or nothing would apply
         data = yaml.safe_load((REPO / "config" / params_file).read_text())
         assert list(data) == [nodes[executable]["name"]]
+
+
+def test_robot_picks_the_agent_nodes_profile(description):
+    (agent,) = [e for e in _entities(description, {"robot": "home_robot"}) if e.kwargs.get("executable") == "agent_node"]
+    params_file, override = agent.kwargs["parameters"]
+    assert params_file.args == ("agent_params",) and override == {"robot": "home_robot"}
 
 
 @pytest.mark.parametrize("params_file, module", [("agent_params.yaml", agent_node_module),

@@ -310,3 +310,56 @@ def test_a_corrupt_planner_adapter_stops_the_node_at_start_up(tmp_path):
     corrupt.write_bytes(b"GGUF" + b"\x00" * 64)  # the magic, then nothing llama.cpp can read
     done = start_and_fail(tmp_path, "-p", f"adapter:={corrupt}", "-p", "speech:=false")  # no plans_file: the model
     assert done.returncode == 2 and str(corrupt) in done.stderr, done.stderr
+
+
+HOSPITAL = REPO / "examples" / "hospital"
+ERRAND = ("take the insulin from the pharmacy to ward b and page nurse kim",
+          [("navigate_to", {"place": "pharmacy"}), ("load_item", {"item": "insulin", "drawer": 2}),
+           ("navigate_to", {"place": "ward_b"}), ("page_staff", {"name": "nurse kim", "message": "insulin is here"}),
+           ("get_battery", {})])
+
+
+def test_another_robot_runs_from_its_profile_over_dds(tmp_path):
+    """The hospital robot: a profile (catalog + bindings onto existing interfaces), the robot
+    side served by sim_robot_node with stand-in results, a five-step errand."""
+    from agent_node.profiles.profile import part_of
+
+    profile = tmp_path / "hospital"
+    profile.mkdir()
+    manifest = {"name": "hospital", "catalog": part_of(profile, HOSPITAL / "skills.yaml"),
+                "bindings": part_of(profile, HOSPITAL / "bindings.yaml")}
+    (profile / "robot.yaml").write_text(yaml.safe_dump(manifest))
+    plans = tmp_path / "errands.jsonl"
+    plans.write_text(json.dumps({"command": ERRAND[0], "tasks": [{"skill": s, "args": a} for s, a in ERRAND[1]]}) + "\n")
+    domain = new_domain_id()
+    nodes = Nodes(ros_env(domain), tmp_path)
+    nodes.start("robot", "sim_robot_node", params={"catalog": str(HOSPITAL / "skills.yaml"),
+                                                   "bindings": str(HOSPITAL / "bindings.yaml"), "time_scale": FAST})
+    nodes.start("agent", "agent_node", "--params-file", str(REPO / "config/agent_params.yaml"),
+                params={"robot": str(profile), "plans_file": str(plans), "speech": False,
+                        "audit_log": str(tmp_path / "audit.jsonl")})
+    probe = Probe(domain)
+    try:
+        try:
+            probe.wait_ready(60)
+            probe.wait_for(lambda: probe.node.count_publishers("/sim_robot/calls") > 0, 30, "the robot")
+        except AssertionError:
+            raise AssertionError("nodes did not come up:\n" + "\n".join(nodes.log(n) for n in nodes.procs))
+        time.sleep(1.0)
+        answer = command(probe, ERRAND[0], timeout=60)
+        assert "insulin" in answer.lower() or "done" in answer.lower() or "%" in answer, answer
+        (plan,) = [p for p in probe.messages("plan") if p["command"] == ERRAND[0]]
+        assert [t["skill"] for t in plan["tasks"]] == [s for s, _ in ERRAND[1]]
+        def finished() -> list[tuple[str, str]]:
+            return [(c["skill"], c["outcome"]) for c in probe.messages("calls")
+                    if c["outcome"] != "started" and c["skill"] != "get_battery"]  # the battery topic is periodic
+        probe.wait_for(lambda: len(finished()) == 4, 10, "the robot's calls")
+        # the body's calls in plan order; the page (no resource, no data needed) may come at any time
+        assert [s for s, _ in finished() if s != "page_staff"] == ["navigate_to", "load_item", "navigate_to"]
+        assert all(outcome == "ok" for _, outcome in finished()), finished()
+        calls = {c["skill"]: c["args"] for c in probe.messages("calls")}
+        assert calls["page_staff"] == {"name": "nurse kim", "message": "insulin is here"}
+        assert calls["load_item"]["item"] == "insulin"
+    finally:
+        probe.close()
+        nodes.stop_all()

@@ -9,9 +9,12 @@ the message it fails with.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from agent_node.execution.skill_runner import FeedbackFn, SkillFailed
+
+if TYPE_CHECKING:
+    from agent_node.catalog.skills import Catalog
 
 Lookup = Mapping[str, Any] | Callable[[str, dict[str, Any]], Any]
 
@@ -51,3 +54,22 @@ class ScriptedRunner:
         if skill in self.failures:
             raise SkillFailed(self.failures[skill])
         return _lookup(self.results, skill, args, True)
+
+
+def typed_result(catalog: "Catalog", skill: str) -> Any:
+    """A value of the skill's declared result type (first enum value, 1.0, 1, True, "x", [...])."""
+    s = catalog.skill(skill)
+    if s is None or s.returns is None:
+        return True
+    stand_ins: dict[str, Any] = {"number": 1.0, "integer": 1, "boolean": True, "string": "x"}
+
+    def one(type_name: str) -> Any:
+        return catalog.enums[type_name][0] if catalog.is_enum(type_name) else stand_ins.get(type_name, "x")
+
+    return [one(s.returns.items or "string")] if s.returns.type == "array" else one(s.returns.type)
+
+
+def dry_runner(catalog: "Catalog", duration_s: float = 0.0) -> ScriptedRunner:
+    """A robot for any catalog that does nothing: every call succeeds after ``duration_s``
+    with a stand-in result of its declared type (to see a plan run before the robot exists)."""
+    return ScriptedRunner(results=lambda skill, args: typed_result(catalog, skill), default_duration=duration_s)

@@ -11,8 +11,9 @@ import statistics
 import sys
 from pathlib import Path
 
-from agent_node.catalog.skills import CatalogError, load_catalog
+from agent_node.catalog.skills import load_catalog
 from agent_node.datagen.metric import match_plans
+from agent_node.files.config_files import ConfigFileError
 from agent_node.files.model_files import ModelFileError
 from agent_node.plan.json_form import plan_to_data
 from agent_node.plan.model import Plan
@@ -20,16 +21,18 @@ from agent_node.plan.text import format_plan_text
 from agent_node.planning.llm import default_threads
 from agent_node.planning.planner import Planner, PlanResult
 from agent_node.planning.settings import PlannerSettings, SettingsError, describe, settings_of
-
+from agent_node.profiles.profile import load_profile
 
 #: The planner's number settings, each an option of the same name (``--decline-below``).
-NUMBER_SETTINGS = ("examples", "fixed_examples", "decline_below", "prune_below", "require_above", "join_bias",
-                   "unlikely_bias", "stand_ins")
+NUMBER_SETTINGS = ("examples", "fixed_examples", "decline_below", "out_of_domain_below", "prune_below",
+                   "require_above", "join_bias", "unlikely_bias", "stand_ins")
 
 
 def _planner_args(ap: argparse.ArgumentParser) -> None:
     """The planner's settings as options (help and defaults from :class:`PlannerSettings`)."""
     d = PlannerSettings()
+    ap.add_argument("--robot", metavar="DIR", help="robot profile (agent-robot build wrote it, or a shipped one's "
+                                                  "name): its catalog, adapter and ToolRAG unless given here")
     ap.add_argument("--model", help=describe("model"))
     ap.add_argument("--adapter", default=d.adapter, help=describe("adapter"))
     ap.add_argument("--no-repairs", action="store_true",
@@ -50,15 +53,29 @@ def _planner_args(ap: argparse.ArgumentParser) -> None:
                     help=f"{PlannerSettings.model_fields['threads'].description} (default {default_threads()})")
 
 
+#: Options a robot profile fills when they are not given (option -> profile part).
+FROM_ROBOT = {"catalog": "catalog", "model": "model", "adapter": "adapter", "toolrag": "toolrag", "bank": "bank"}
+
+
+def with_robot(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with the ``--robot`` profile's parts where options are not given (ProfileError
+    when the profile is unusable)."""
+    if not getattr(args, "robot", None):
+        return args
+    return argparse.Namespace(**load_profile(args.robot).fill({"bank": None, **vars(args)}, FROM_ROBOT))
+
+
 def planner_settings(args: argparse.Namespace) -> PlannerSettings:
-    """The settings the options of :func:`_planner_args` ask for."""
+    """The settings the options of :func:`_planner_args` ask for (after :func:`with_robot`)."""
     return settings_of(dict(model=args.model, adapter=args.adapter, threads=args.threads, toolrag_dir=args.toolrag,
+                            bank_dir=getattr(args, "bank", None),
                             use_toolrag=False if args.no_toolrag else None, use_grammar=not args.no_grammar,
                             repairs=False if args.no_repairs else None, states_dir=args.states,
                             store_states=not args.no_states, **{n: getattr(args, n) for n in NUMBER_SETTINGS}))
 
 
 def build_planner(args: argparse.Namespace) -> Planner:
+    args = with_robot(args)
     return Planner.load(load_catalog(args.catalog), planner_settings(args))
 
 
@@ -70,7 +87,7 @@ def plan_main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         planner = build_planner(args)
-    except (CatalogError, ModelFileError, SettingsError) as e:
+    except (ConfigFileError, ModelFileError, SettingsError) as e:
         print(f"agent-plan: {e}", file=sys.stderr)
         return 2
     result = planner.plan(args.command)
@@ -113,7 +130,7 @@ def eval_main(argv: list[str] | None = None) -> int:
         items = [json.loads(line) for line in Path(args.dataset).read_text(encoding="utf-8").splitlines()
                  if line.strip()][:args.limit]
         planner = build_planner(args)
-    except (OSError, ValueError, CatalogError, ModelFileError) as e:
+    except (OSError, ValueError, ConfigFileError, ModelFileError) as e:
         print(f"agent-eval: {e}", file=sys.stderr)
         return 2
     rows, ok = [], 0

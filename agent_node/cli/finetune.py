@@ -32,7 +32,7 @@ from agent_node.training.lora import TrainConfig
 #: Evaluation sets never trained on (when they exist): the hand-written set, the held-out
 #: generator seed and the shared dev set.
 DEFAULT_EXCLUDE = ["test/data/handwritten_plans.jsonl", "test/data/handwritten2_plans.jsonl",
-                   "test/data/heldout_seed123.jsonl",
+                   "test/data/handwritten3_plans.jsonl", "test/data/heldout_seed123.jsonl",
                    "../shared/spec/dev_plans.jsonl"]
 
 
@@ -72,6 +72,24 @@ def plot_loss(losses: list[float], path: Path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def export_adapter(model, log, base: Path, out: Path, config: TrainConfig, data: str) -> Path:
+    """Write ``OUT/adapter.gguf`` (llama.cpp's LoRA form), ``OUT/train_log.json`` and the loss
+    curve ``OUT/loss.png``; returns the adapter's path."""
+    from agent_node.training import gguf_lora, lora
+
+    out.mkdir(parents=True, exist_ok=True)
+    base_sha256 = sha256_of(base)
+    adapter = gguf_lora.write_adapter(lora.lora_tensors(model), config.alpha, out / "adapter.gguf", base_sha256)
+    summary = {"base": base.name, "base_sha256": base_sha256, "data": data, "examples": log.examples,
+               "steps": log.steps, "train_seconds": round(log.seconds, 1), "tokens": log.tokens,
+               "final_loss": sum(log.losses[-10:]) / max(1, len(log.losses[-10:])), "config": log.config,
+               "losses": log.losses}
+    (out / "train_log.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    plot_loss(log.losses, out / "loss.png", f"LoRA r={config.rank}: {log.examples} examples, {log.steps} steps, "
+              f"{log.seconds / 60:.0f} min on {config.threads} threads")
+    return adapter
 
 
 def register(name: str, entry: dict, registry: Path) -> None:
@@ -132,22 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"      {len(samples)} samples ({dict(by_source)}) -> {data}", file=sys.stderr)
     pairs = sft_data.read_pairs(data)
     print(f"[2/4] train: LoRA r={args.rank} on {base.name}, {len(pairs)} examples", file=sys.stderr)
-    from agent_node.training import gguf_lora, lora
+    from agent_node.training import lora
 
     config = TrainConfig(rank=args.rank, alpha=args.alpha, lr=args.lr, batch=args.batch, epochs=args.epochs,
                          max_len=args.max_len, seed=args.seed, threads=args.threads, max_steps=args.max_steps)
     model, log = lora.train(base, pairs, work, config, progress=_progress)
     print("[3/4] export: GGUF adapter", file=sys.stderr)
-    out.mkdir(parents=True, exist_ok=True)
-    base_sha256 = sha256_of(base)
-    adapter = gguf_lora.write_adapter(lora.lora_tensors(model), args.alpha, out / "adapter.gguf", base_sha256)
-    summary = {"base": base.name, "base_sha256": base_sha256, "data": str(data), "examples": log.examples,
-               "steps": log.steps, "train_seconds": round(log.seconds, 1), "tokens": log.tokens,
-               "final_loss": sum(log.losses[-10:]) / max(1, len(log.losses[-10:])), "config": log.config,
-               "losses": log.losses}
-    (out / "train_log.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
-    plot_loss(log.losses, out / "loss.png", f"LoRA r={args.rank}: {log.examples} examples, {log.steps} steps, "
-              f"{log.seconds / 60:.0f} min on {args.threads} threads")
+    adapter = export_adapter(model, log, base, out, config, str(data))
     digest, size = sha256_of(adapter), adapter.stat().st_size
     print(f"      {adapter} ({size:,} bytes, sha256 {digest})", file=sys.stderr)
     if args.register:

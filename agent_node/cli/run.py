@@ -15,16 +15,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent_node.catalog.policy import Policy, PolicyError, load_policy
-from agent_node.catalog.skills import Catalog, CatalogError, load_catalog
+from agent_node.catalog.policy import Policy, load_policy
+from agent_node.catalog.skills import Catalog, load_catalog
 from agent_node.execution.events import ExecutionResult, TaskEvent
 from agent_node.execution.executor import DEFAULT_TIMEOUT_S, Executor
+from agent_node.files.config_files import ConfigFileError
+from agent_node.language.phrasebook import is_reference_catalog
 from agent_node.plan.checker import check_plan
 from agent_node.plan.dag import build_dag, critical_path, to_dot, to_png
 from agent_node.plan.json_form import format_plan_json
 from agent_node.plan.model import Plan, PlanParseError
 from agent_node.plan.reading import load_plan
 from agent_node.plan.text import format_plan_text
+from agent_node.profiles.profile import load_profile
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -67,7 +70,7 @@ def check_main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         catalog, plan = _load(args.plan, args.catalog)
-    except (PlanParseError, CatalogError) as e:
+    except (PlanParseError, ConfigFileError) as e:
         print(f"agent-check: {args.plan}: {e}" if isinstance(e, PlanParseError) else f"agent-check: {e}",
               file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -192,6 +195,10 @@ def run_main(argv: list[str] | None = None) -> int:
                     help=f"per-call timeout in real seconds (default {DEFAULT_TIMEOUT_S:g})")
     ap.add_argument("--seed", type=int, default=0, help="simulator seed")
     ap.add_argument("--max-replans", type=int, default=2, help="new plans after a failure (default 2)")
+    ap.add_argument("--robot", metavar="DIR",
+                    help="robot profile (agent-robot build wrote it, or a shipped one's name): its catalog, policy, "
+                         "model and adapter unless given here; a robot other than the house robot is run dry "
+                         "(stand-in results, no simulator)")
     ap.add_argument("--model", help="planner: registry name or GGUF path (default: the registry's default)")
     ap.add_argument("--adapter", default="", help="planner LoRA adapter: registered name or GGUF path (default: "
                     "the registry's default for the model and catalog; 'none': the model without one)")
@@ -209,16 +216,19 @@ def run_main(argv: list[str] | None = None) -> int:
     if args.time_scale < 0:
         ap.error("--time-scale must be >= 0")
     try:
+        if args.robot:
+            args = argparse.Namespace(**load_profile(args.robot).fill(vars(args), FROM_ROBOT))
         catalog = load_catalog(args.catalog)
         policy = _policy(args.policy, args.catalog, catalog)
         world = load_world(args.world)
         plan = load_plan(args.plan) if args.plan else None
-    except (PlanParseError, CatalogError, PolicyError, WorldError) as e:
+    except (PlanParseError, ConfigFileError, WorldError) as e:
         print(f"agent-run: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.audio is not None and (code := _hear(args, catalog, world)) is not None:
         return code
-    robot = SimRobot(world=world, time_scale=args.time_scale, seed=args.seed)
+    robot = SimRobot(world=world, time_scale=args.time_scale, seed=args.seed) if is_reference_catalog(catalog) \
+        else _dry_runner(catalog)
     events: list[dict[str, Any]] = []
     printer = None if args.json else ProgressPrinter(time_scale=args.time_scale)
 
@@ -286,6 +296,19 @@ def _run_command(args: argparse.Namespace, catalog: Catalog, executor: Executor,
     if not run.runs:
         return EXIT_OK if run.reason == NO_SKILL and not run.error else EXIT_FAILED
     return EXIT_OK if run.ok else EXIT_FAILED
+
+
+#: Options a robot profile fills when they are not given (option -> profile part).
+FROM_ROBOT = {"catalog": "catalog", "policy": "policy", "model": "model", "adapter": "adapter"}
+
+
+def _dry_runner(catalog: Catalog) -> Any:
+    """For a robot the simulator does not model: every call succeeds at once with a
+    stand-in result of its type (the first value of an enum), to see the plan run."""
+    from tool_adapters.scripted import dry_runner
+
+    print("note: no simulator for this robot: a dry run with stand-in results", file=sys.stderr)
+    return dry_runner(catalog)
 
 
 def _policy(path: str | None, catalog_path: str | None, catalog: Catalog) -> Policy:

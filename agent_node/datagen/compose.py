@@ -19,6 +19,7 @@ from agent_node.language.phrasebook import (
     number_words,
     skeleton_slots,
 )
+from agent_node.language.skill_words import is_lookup
 from agent_node.plan.checker import result_fits
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ from agent_node.datagen.samples import KINDS, Call, Kind
 #: Probabilities of the surface variations.
 P_FILLER, P_POLITE, P_CAPITAL, P_WORDS, P_SPECIAL, P_NEGATIVE, P_WORLD_NAME, P_MERGED = (
     0.15, 0.25, 0.5, 0.4, 0.35, 0.4, 0.8, 0.35)
+#: Words of a skill's name or result that make the result a file to attach.
+MEDIA_WORDS = ("photo", "picture", "image", "snapshot", "video", "clip", "recording", "scan", "file")
 #: First words of a question (not wrapped in "can you ...").
 QUESTION_WORDS = frozenset("what what's how how's who when where where's which will do does did is are can know "
                            "why".split())
@@ -67,6 +70,8 @@ class Voice:
     def __init__(self, catalog: Catalog, pb: Phrasebook, rng: random.Random, world: World | None):
         self.catalog, self.pb, self.rng = catalog, pb, rng
         self.primary = _world_names(world) if world is not None else {}
+        #: How a result cited in free text is said, while a chain says it ("where the box is").
+        self.result_words: list[str] = []
 
     # -- drawing ---------------------------------------------------------------------
     def param(self, binding: Binding) -> Param:
@@ -134,7 +139,7 @@ class Voice:
     def say(self, value: Any, binding: Binding, mod: str) -> str:
         """The words for one value in a slot with modifier ``mod``."""
         if isinstance(value, str) and INLINE_REF.search(value):  # a result, said as "it", "there"...
-            return "there" if mod == "in" else self.rng.choice(self.pb.lang.ref_words)
+            return "there" if mod == "in" else self.rng.choice(self.result_words or self.pb.lang.ref_words)
         if isinstance(value, list) and not self.param(binding).type == "array":
             return self.listing([self.say(v, binding, mod) for v in value])
         p = self.param(binding)
@@ -325,9 +330,14 @@ class Composer:
         spec = self.pb.spec(consumer, pname)
         value = "$1" if spec.domain != "text" else "The result is $1."
         templates = [t for t in self.pb.skills[consumer].templates if pname in t.slot_names()]
-        second = self.single(consumer, {pname: value}, self.rng.choice(templates))
+        if spec.domain == "text":
+            self.voice.result_words = result_phrases(self.catalog.skill(producer), first.calls[0][1])
+        try:
+            second = self.single(consumer, {pname: value}, self.rng.choice(templates))
+        finally:
+            self.voice.result_words = []
         text = self.rng.choice(self.pb.lang.chain_connectors).format(a=first.text, b=second.text)
-        return Segment(text, [first.calls[0], second.calls[0]], second.question)
+        return Segment(text, [first.calls[0], second.calls[0]], first.question or second.question)
 
     # -- longer mixes ---------------------------------------------------------------------------
     def mix(self) -> list[Segment]:
@@ -384,19 +394,52 @@ class Composer:
 
 def type_pairs(catalog: Catalog, pb: Phrasebook) -> list[tuple[str, str, str]]:
     """(producer, consumer, param): the producer's result can fill the param,
-    by type (a ``location`` fills a ``location``) or cited in free text."""
+    by type (a ``location`` fills a ``location``), cited in free text, or attached
+    (a photo's id). Free text cites only a look-up's answer ("text Bob the battery
+    level"), and a number or a flag goes nowhere else: nobody turns by the battery
+    level or waits as long as a drive was."""
     out = []
     for producer in catalog.skills:
         if producer.returns is None:
             continue
+        scalar = producer.returns.type in ("number", "integer", "boolean")
         for consumer in (c for c in catalog.skills if c.name != producer.name):
             for pname, p in consumer.params.items():
                 free_text = p.type == "string" and pb.spec(consumer.name, pname).domain == "text"
                 typed = p.type != "string" and result_fits(producer.returns, p.type, p.items, catalog.enums) is None
+                attachment = p.type == "string" and pb.spec(consumer.name, pname).domain == "ref" \
+                    and producer.returns.type == "string" and makes_media(producer)
+                told = is_lookup(producer)
+                if (free_text and not told) or (scalar and not free_text):
+                    continue  # only a look-up's answer is told; an action's result is not news
+                if attachment:
+                    typed = True
                 said = any(pname in t.slot_names() for t in pb.skills[consumer.name].templates)
                 if (free_text or typed) and said:
                     out.append((producer.name, consumer.name, pname))
     return out
+
+
+def makes_media(skill) -> bool:
+    """Whether a skill's result is a file to attach (a photo, a video, a recording)."""
+    said = f"{skill.name} {skill.returns.description if skill.returns else ''}".lower().replace("_", " ")
+    return any(w in said.split() for w in MEDIA_WORDS)
+
+
+def result_phrases(producer, args: dict[str, Any]) -> list[str]:
+    """How a person names a look-up's answer in a message ("the battery", "where bob is")."""
+    words = producer.name.lower().split("_")
+    thing = " ".join(words[1:]) or words[0]
+    said = [v.replace("_", " ") for v in args.values() if isinstance(v, str) and not INLINE_REF.search(v)]
+    if words[0] in ("find", "locate", "where") and said:
+        return [f"where {said[0]} is", f"where {said[0]} is right now", f"where you found {said[0]}"]
+    if words[0] in ("find", "locate", "where"):
+        return [f"the {thing} you found", f"where the {thing} is"]
+    if words[0] in ("check", "list", "count") and said:
+        return [f"what's in {thing} {said[0]}", "what you found"]
+    if words[0] in ("get", "read", "check", "measure"):
+        return [f"the {thing}", f"the {thing} reading", f"what the {thing} is"]
+    return ["what you found", "the answer"]
 
 
 def ood_topics(catalog: Catalog, pb: Phrasebook) -> list[str]:

@@ -90,19 +90,6 @@ def check_format(sample: Sample, catalog: Catalog) -> str | None:
 
 
 # -- execution ----------------------------------------------------------------------------
-def typed_result(catalog: Catalog, skill: str) -> Any:
-    """A value of the skill's declared result type (first enum value, 1.0, 1, True, "x", [...])."""
-    s = catalog.skill(skill)
-    if s is None or s.returns is None:
-        return True
-    stand_ins: dict[str, Any] = {"number": 1.0, "integer": 1, "boolean": True, "string": "x"}
-
-    def one(type_name: str) -> Any:
-        return catalog.enums[type_name][0] if catalog.is_enum(type_name) else stand_ins.get(type_name, "x")
-
-    return [one(s.returns.items or "string")] if s.returns.type == "array" else one(s.returns.type)
-
-
 def arranged_world(world: World, setup: Setup) -> World:
     """A copy of ``world`` arranged as ``setup`` says (unknown names added)."""
     from tool_adapters.sim.world import ObjectState, PersonState
@@ -125,9 +112,9 @@ def arranged_world(world: World, setup: Setup) -> World:
 
 def _runner(catalog: Catalog, world: World | None, setup: Setup) -> SkillRunner:
     if world is None:
-        from tool_adapters.scripted import ScriptedRunner
+        from tool_adapters.scripted import dry_runner
 
-        return ScriptedRunner(results=lambda skill, args: typed_result(catalog, skill))
+        return dry_runner(catalog)
     from tool_adapters.sim.robot import SimRobot
 
     return SimRobot(world=arranged_world(world, setup), time_scale=0)

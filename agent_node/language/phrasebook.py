@@ -35,6 +35,7 @@ from agent_node.catalog.values import is_integral
 from agent_node.files.config_files import ConfigFileError, read_yaml
 from agent_node.files.paths import config_path
 from agent_node.language.number_words import ONES, TENS
+from agent_node.language.skill_words import natural_templates
 from agent_node.plan.checker import check_plan
 from agent_node.plan.model import Plan, PlanParseError
 from agent_node.plan.text import parse_plan_text
@@ -145,11 +146,12 @@ class SkillPhrases(_Model):
 
 
 class Composite(_Model):
-    """A multi-call phrasing: a plan in the text form (one call per item, slots
-    as ``"{name}"`` string values, results as ``$N``) and its templates."""
+    """A fixed phrasing of a plan: the plan in the text form (one call per item, slots
+    as ``"{name}"`` string values, results as ``$N``) and its templates. Mostly
+    several calls; one call with a fixed value is a set phrase ("turn around")."""
 
     kind: Literal["chain", "body"]
-    plan: list[str] = Field(min_length=2)
+    plan: list[str] = Field(min_length=1)
     templates: list[TemplateSpec] = Field(min_length=1)
 
     @field_validator("templates", mode="before")
@@ -385,13 +387,35 @@ def generic_values(p: Param) -> list[float]:
     return values or [lo]
 
 
+#: Direction words of a signed number, chosen by words of its description or name (first hit wins).
+DIRECTION_HINTS: tuple[tuple[tuple[str, ...], dict[str, list[str]]], ...] = (
+    (("left", "counter-clockwise", "counterclockwise", "anticlockwise"),
+     {"positive": ["left", "counterclockwise"], "negative": ["right", "clockwise"]}),
+    (("backward", "backwards", "reverse"), {"positive": ["forward", "ahead"], "negative": ["back", "backward"]}),
+    (("descend", "descends", "down", "lower", "climb", "climbs", "altitude", "height"),
+     {"positive": ["up"], "negative": ["down"]}),
+)
+
+
 def generic_param_spec(pname: str, p: Param) -> ParamSpec:
     if p.type == "string":
         return ParamSpec(domain=infer_domain(pname))
     if p.type in ("number", "integer"):
         units = next(([u] for suffix, u in UNIT_HINTS if pname.lower().endswith(suffix)), [])
-        return ParamSpec(values=generic_values(p), units=units)
+        return ParamSpec(values=generic_values(p), units=units, words=direction_words(pname, p))
     return ParamSpec()
+
+
+def direction_words(pname: str, p: Param) -> dict[str, list[str]]:
+    """Words for the sign of a number that may be either ("left"/"right"), read from its
+    description and name; {} for a number that is not signed or says no direction."""
+    if p.minimum is None or p.maximum is None or not p.minimum < 0 < p.maximum:
+        return {}
+    said = set(_TOKEN.findall(f"{p.description} {pname.replace('_', ' ')}".lower()))
+    if not said & {"positive", "negative", "left", "right", "up", "down", "backward", "forward", "descends",
+                   "climbs", "delta", "angle"}:
+        return {}
+    return next((words for hints, words in DIRECTION_HINTS if said & set(hints)), {})
 
 
 def _label(pname: str) -> str:
@@ -399,6 +423,15 @@ def _label(pname: str) -> str:
 
 
 def generic_skill_phrases(skill: Skill) -> SkillPhrases:
+    """Everyday phrasings from the skill's name and parameters
+    (:func:`agent_node.language.skill_words.natural_templates`)."""
+    directional = frozenset(n for n, p in skill.params.items()
+                            if p.type in ("number", "integer") and direction_words(n, p))
+    natural = natural_templates(skill, directional)
+    return SkillPhrases(templates=natural or _described_templates(skill))
+
+
+def _described_templates(skill: Skill) -> list[str]:
     """Templates from a skill's description and parameters (required ones, then all)."""
     description = skill.description.strip().rstrip(".").replace("{", "(").replace("}", ")")
     base = description[:1].lower() + description[1:] if description else _label(skill.name)
@@ -418,7 +451,7 @@ def generic_skill_phrases(skill: Skill) -> SkillPhrases:
             "args_using": " and ".join(f"{{{p}}} as the {_label(p)}" for p in params),
         }
         templates += [t.format(**fields) for t in GENERIC_WITH_ARGS]
-    return SkillPhrases(templates=list(dict.fromkeys(templates)))
+    return list(dict.fromkeys(templates))
 
 
 def generic_phrasebook(catalog: Catalog, language: Language | None = None) -> Phrasebook:

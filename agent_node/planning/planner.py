@@ -35,7 +35,7 @@ from agent_node.execution.events import ExecutionResult
 from agent_node.language.command_keys import CommandKeys
 from agent_node.language.meaning import Mismatch, unnamed_places
 from agent_node.language.number_words import words_to_digits
-from agent_node.language.phrasebook import load_phrasebook
+from agent_node.language.phrasebook import is_reference_catalog, load_phrasebook
 from agent_node.language.said_numbers import clamped
 from agent_node.plan.checker import check_plan
 from agent_node.plan.model import Plan, PlanParseError
@@ -54,7 +54,7 @@ from agent_node.planning.prompt import (
 )
 from agent_node.planning.prompt_states import default_states_dir
 from agent_node.planning.repairs import drop_unasked, going_to, mend_signs_and_numbers, mismatches, unnamed_place_answer
-from agent_node.planning.settings import PlannerSettings, settings_with
+from agent_node.planning.settings import WIDEN_ALL_UP_TO, WIDEN_TOP, PlannerSettings, settings_with
 from agent_node.planning.toolrag import SkillScore, ToolRAG
 
 MAX_COMMAND_CHARS = 1000
@@ -99,7 +99,7 @@ class Planner:
         self.use_grammar = s.use_grammar
         self.max_tasks = s.max_tasks
         self.max_tokens = s.max_tokens
-        self.decline_below = s.decline_below
+        self.decline_below, self.out_of_domain_below = s.decline_below, s.out_of_domain_below
         self.threshold = s.threshold
         self.prune_below = s.prune_below
         self.require_above = s.require_above
@@ -142,7 +142,9 @@ class Planner:
         s = s.but(adapter=adapter if adapter is not None else "none", use_toolrag=use_toolrag,
                   repairs=not adapter if s.repairs is None else s.repairs)
         toolrag = ToolRAG(s.toolrag_dir, catalog=catalog) if use_toolrag else None
-        bank = ExampleBank.load() if (s.examples or s.fixed_examples) and toolrag and not adapter else None
+        own_bank = s.bank_dir is not None or is_reference_catalog(catalog)  # never another robot's examples
+        bank = (ExampleBank.load(s.bank_dir) if (s.examples or s.fixed_examples) and toolrag and not adapter
+                and own_bank else None)
         keys = CommandKeys(catalog, load_phrasebook(catalog), bank.plans) if bank is not None else None
         catalog = catalog if allowed is None else catalog.subset(allowed)
         llm = LLM(s.model, threads=s.threads, states_dir=(s.states_dir or default_states_dir()) if s.store_states
@@ -244,9 +246,13 @@ class Planner:
             return result
         result.selected, retrieved = self.select(command)
         if self.toolrag is not None and max((s.probability for s in result.selected), default=0.0) < self.decline_below:
-            result.declined, result.reason = True, NO_SKILL
-            result.latency_s = time.perf_counter() - t0
-            return result
+            # ToolRAG is unsure: decline only when sure it is out of domain, else widen the skills
+            scores = [s for s in self.toolrag.scores(command) if self.catalog.skill(s.skill) is not None]
+            if max((s.probability for s in scores), default=0.0) < self.out_of_domain_below:
+                result.declined, result.reason = True, NO_SKILL
+                result.latency_s = time.perf_counter() - t0
+                return result
+            result.selected = scores if len(scores) <= WIDEN_ALL_UP_TO else scores[:WIDEN_TOP]
         skills = [s.skill for s in result.selected] or self.catalog.skill_names
         turn = self._turn(command if self.trained else words_to_digits(command), retrieved)
         for attempt in (1, 2):

@@ -65,6 +65,7 @@ from agent_node.language.control_words import control_word
 from agent_node.plan.json_form import plan_to_data
 from agent_node.plan.model import Plan
 from agent_node.planning.settings import PlannerSettings, SettingsError, settings_of
+from agent_node.profiles.profile import load_profile
 from agent_node.ros.params import ParameterError, Spec, declare_all
 from tool_adapters.ros.bindings import load_bindings
 from tool_adapters.ros.bridge import SpinThread, run_node, to_loop, until_signalled
@@ -76,6 +77,9 @@ NODE_NAME = "agent_node"
 DEFAULT_AUDIT_LOG = "~/.ros/agent_node/audit.jsonl"
 
 PARAMETERS = [
+    Spec("robot", "", "robot profile: a directory agent-robot build wrote, or a shipped one's name "
+                      "('' = none); catalog, bindings, policy, model, adapter and ToolRAG come from it unless "
+                      "set here"),
     Spec("catalog", "", "skill catalog YAML ('' = the reference home robot)"),
     Spec("bindings", "", "bindings YAML from skills to ROS services/actions/topics"
                          " ('' = config/sim_robot_bindings.yaml, the simulated robot)"),
@@ -106,12 +110,25 @@ PARAMETERS = [
 ]
 
 
+#: Node parameters a robot profile fills when they are left '' (parameter -> profile part).
+FROM_ROBOT = {"catalog": "catalog", "bindings": "bindings", "policy": "policy", "model": "model",
+              "adapter": "adapter", "toolrag_model": "toolrag", "bank": "bank"}
+
+
+def with_robot(p: dict[str, Any]) -> dict[str, Any]:
+    """The parameters with the robot profile's parts where they are left '' (ProfileError
+    when the profile is unusable)."""
+    if not p.get("robot"):
+        return p
+    return load_profile(p["robot"]).fill({"bank": "", **p}, FROM_ROBOT)
+
+
 def planner_settings(p: dict[str, Any]) -> PlannerSettings:
     """The planner's settings from the node's parameters (``model``, ``adapter``, ``threads``,
-    ``toolrag_model``, ``toolrag_threshold``, ``prompt_states``)."""
+    ``toolrag_model``, ``toolrag_threshold``, ``prompt_states``, and a profile's ``bank``)."""
     states = p["prompt_states"]
     return settings_of(dict(model=p["model"] or None, adapter=p["adapter"], threads=p["threads"],
-                            toolrag_dir=p["toolrag_model"] or None,
+                            toolrag_dir=p["toolrag_model"] or None, bank_dir=p.get("bank") or None,
                             threshold=p["toolrag_threshold"] if p["toolrag_threshold"] >= 0 else None,
                             states_dir=states if states not in ("", "off") else None, store_states=states != "off"))
 
@@ -153,7 +170,7 @@ class AgentNode:
         self._status: dict[str, Any] = {"state": "starting", "run": None, "command": None, "queued": 0}
         self._publish_status()
         try:
-            p = declare_all(node, PARAMETERS)
+            p = with_robot(declare_all(node, PARAMETERS))
             self.params = p
             self.catalog = load_catalog(p["catalog"] or None)
             self.bindings = load_bindings(p["bindings"] or None, self.catalog)

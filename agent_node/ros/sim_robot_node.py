@@ -1,7 +1,9 @@
 """The ``sim_robot_node`` ROS 2 node: the simulated house robot behind real interfaces.
 
 It serves the skills of :class:`tool_adapters.sim.robot.SimRobot` exactly as a
-bindings file describes them (default ``config/sim_robot_bindings.yaml``, the
+bindings file describes them (for another robot's catalog, a stand-in that
+answers every call with a result of its declared type, so the agent can be run
+over DDS against that robot's interfaces before the robot exists) (default ``config/sim_robot_bindings.yaml``, the
 agent node's default too): typed actions of ``home_robot_interfaces`` for the
 skills that move, typed services for the look-ups, ``std_srvs/SetBool`` per
 room for the lights (``/lights/<room>/set``) and ``sensor_msgs/BatteryState`` on
@@ -23,16 +25,20 @@ from rclpy.node import Node
 
 from agent_node.catalog.skills import load_catalog
 from agent_node.files.config_files import ConfigFileError
+from agent_node.language.phrasebook import is_reference_catalog
 from agent_node.ros.params import ParameterError, Spec, declare_all
 from tool_adapters.ros.bindings import load_bindings
 from tool_adapters.ros.bridge import SpinThread, run_node, until_signalled
 from tool_adapters.ros.server import SkillServer
+from tool_adapters.scripted import dry_runner
 from tool_adapters.sim.robot import SimRobot
 from tool_adapters.sim.world import load_world
 
 log = logging.getLogger("sim_robot_node")
 
 NODE_NAME = "sim_robot"
+#: Simulated seconds a call of a robot the simulator does not model takes (dry stand-in).
+DRY_CALL_S = 2.0
 
 PARAMETERS = [
     Spec("world", "", "simulated world YAML ('' = config/house_world.yaml)"),
@@ -52,11 +58,15 @@ async def _amain(node: Node) -> int:
         p = declare_all(node, PARAMETERS)
         catalog = load_catalog(p["catalog"] or None)
         bindings = load_bindings(p["bindings"] or None, catalog)
-        robot = SimRobot(world=load_world(p["world"] or None), time_scale=p["time_scale"], seed=p["seed"],
-                         fail_rate=p["fail_rate"])
-        missing = [s for s in bindings.skills if s not in SimRobot.skill_names()]
-        if missing:
-            raise ParameterError(f"the simulator does not implement: {', '.join(missing)}")
+        if is_reference_catalog(catalog):
+            robot = SimRobot(world=load_world(p["world"] or None), time_scale=p["time_scale"], seed=p["seed"],
+                             fail_rate=p["fail_rate"])
+            missing = [s for s in bindings.skills if s not in SimRobot.skill_names()]
+            if missing:
+                raise ParameterError(f"the simulator does not implement: {', '.join(missing)}")
+        else:  # another robot: its interfaces served, every call a stand-in
+            log.info("no simulator for this catalog: every call succeeds with a stand-in result of its type")
+            robot = dry_runner(catalog, duration_s=DRY_CALL_S * p["time_scale"])
         server = SkillServer(node, bindings, catalog, robot, loop, publish_period_s=p["publish_period_s"])
     except (ParameterError, ConfigFileError, ValueError) as e:
         node.get_logger().fatal(f"cannot start: {e}")
@@ -65,9 +75,10 @@ async def _amain(node: Node) -> int:
     spin = SpinThread(node, num_threads=p["threads"]).start()
     server.start()
     log.info("serving %d skills of %s (time scale %g)", len(bindings.skills), bindings.source, p["time_scale"])
-    trim = loop.create_task(_trim_log(robot))
+    trim = loop.create_task(_trim_log(robot)) if isinstance(robot, SimRobot) else None
     await until_signalled()
-    trim.cancel()
+    if trim is not None:
+        trim.cancel()
     server.stop()
     spin.stop()
     return 0

@@ -42,6 +42,9 @@ class TrainConfig:
     checkpoint_every: int = 25
     #: At most this many steps (0: as many as ``epochs`` give).
     max_steps: int = 0
+    #: Train no longer than this (0: no limit): after the first steps the step count is cut
+    #: to what fits, and the learning rate decays over the steps that remain.
+    max_minutes: float = 0.0
 
 
 @dataclass
@@ -179,6 +182,7 @@ def train(gguf: Path, examples: Sequence[tuple[str, str]], out_dir: Path, config
             scheduler.load_state_dict(state["scheduler"])
             step = state["step"]
             log = TrainLog(**state["log"])
+            total = min(total, log.steps)  # a time limit cut it
             print(f"resumed from {ckpt} at step {step}/{total}", file=sys.stderr)
         else:
             print(f"{ckpt} is of another run (config or data differ): starting anew", file=sys.stderr)
@@ -202,6 +206,11 @@ def train(gguf: Path, examples: Sequence[tuple[str, str]], out_dir: Path, config
         log.losses.append(round(float(loss), 5))
         log.tokens += int(mask.sum())
         log.seconds = time.perf_counter() - started
+        if config.max_minutes and step == min(3, total) and total > step:
+            fits = int(config.max_minutes * 60 / (log.seconds / step))
+            if fits < total:
+                total = log.steps = max(step, fits)
+                print(f"{config.max_minutes:g} min fit {total} steps of {len(order)}", file=sys.stderr)
         if progress:
             progress(step, total, float(loss), log.seconds)
         if step % config.checkpoint_every == 0 or step == total:

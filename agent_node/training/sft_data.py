@@ -3,7 +3,7 @@ prompt the planner shows and the plan text it must write.
 
 The commands are the generator's (:mod:`agent_node.datagen.generate`, every kind) and its
 variations (:mod:`agent_node.training.variations`: corrections, unknown places,
-out-of-bounds numbers, other units). Every sample with a plan has passed the
+out-of-bounds numbers, other units, sequences, near misses, casual typing). Every sample with a plan has passed the
 three checks (format, execution on the simulator, meaning); an empty plan is
 either an out-of-domain request or a variation that says why it is empty.
 """
@@ -28,7 +28,8 @@ from agent_node.training.variations import variations
 
 END = "<|im_end|>"
 #: Shares of the data beyond the generator's own samples.
-VARIATION_SHARE = {"correction": 0.08, "unknown_place": 0.06, "out_of_bounds": 0.06, "units": 0.05, "sequence": 0.07}
+VARIATION_SHARE = {"correction": 0.08, "unknown_place": 0.06, "out_of_bounds": 0.06, "units": 0.05, "sequence": 0.07,
+                   "near_miss": 0.03, "casual": 0.05}
 #: Share of requests no skill serves drawn on top of the generator's own (its mix has 8 %):
 #: a small model bends them into a nearby skill ("lock the front door" -> lights off).
 EXTRA_DECLINES = 0.04

@@ -25,6 +25,16 @@ from a *changed copy* of the catalog's phrasebook, so every kind of command
   with other values ("turn left 90 degrees, drive a metre, then turn right 90
   degrees"): each call keeps its own numbers and signs. Kept only if it passes
   the three checks.
+- ``near_miss``: an action no skill has, said of something the catalog knows
+  ("lock the front door", "clean the kitchen"). The plan is empty: a small
+  model bends such requests into the skill nearest the thing named. The verbs
+  come from a catalog-independent list, less every verb a skill's name or a
+  phrasing of a skill starts with ("open" stays out for a robot with
+  ``open_drawer``).
+- ``casual``: a verified command typed as people type in a hurry ("go to the
+  bathroom n check whats on the sink", "pls", "u"), a letter dropped or two
+  swapped in a longer word. Kept only if the changed command still passes the
+  three checks (a value word garbled is no longer said, so it is dropped).
 
 A correction may also take back a direction ("turn left... actually no, to the
 right").
@@ -39,7 +49,7 @@ from typing import Callable, Iterable
 from agent_node.catalog.skills import Catalog
 from agent_node.catalog.values import whole_ref
 from agent_node.datagen.compose import Composer, Segment
-from agent_node.datagen.generate import DEFAULT_MIX, draft, kind_schedule
+from agent_node.datagen.generate import DEFAULT_MIX, draft, generate_report, kind_schedule
 from agent_node.datagen.samples import Kind, Sample
 from agent_node.language.phrasebook import Phrasebook, digits, mentions, normalize_text, number_words
 from agent_node.plan.checker import check_plan
@@ -54,6 +64,18 @@ UNKNOWN_DOORS = ["side door", "cellar door", "patio door", "shed door", "attic h
 CORRECTIONS = ["{g}, no wait, the {f}", "{g}, sorry, I mean the {f}", "{g}, no, make that the {f}",
                "{g}... actually no, the {f}", "{f}, not the {g}", "{g}, uh no, the {f}"]
 NUMBER_CORRECTIONS = ["{w}, no, make it {v}", "{w}, sorry, {v}", "{w}... no wait, {v}"]
+#: Actions to ask of a thing the catalog names; a verb a skill of the catalog serves is left out.
+NEAR_MISS_VERBS = ["open", "close", "shut", "lock", "unlock", "clean", "paint", "repair", "fix", "vacuum", "dim",
+                   "heat up", "cool down", "decorate", "unplug", "sweep", "disinfect", "tidy up", "warm up",
+                   "air out", "knock on", "measure", "mop", "dust", "wash", "polish", "empty", "refill"]
+NEAR_MISS_TEMPLATES = ["{verb} {x}", "{verb} {x}", "go and {verb} {x}", "{verb} {x} now", "{verb} {x} before bed",
+                       "quickly {verb} {x}"]
+#: Casual spellings of function words (a word boundary each side) and their shares of being used.
+CASUAL_WORDS = {"and": ["n", "&", "nd"], "you": ["u"], "your": ["ur"], "please": ["pls", "plz"],
+                "what's": ["whats"], "what is": ["whats"], "i'm": ["im"], "don't": ["dont"], "can't": ["cant"],
+                "that's": ["thats"], "there's": ["theres"], "it's": ["its"], "going to": ["gonna"],
+                "thanks": ["thx"], "right now": ["rn"], "because": ["cuz"], "okay": ["ok", "k"],
+                "you're": ["ur", "youre"]}
 DIRECTION_CORRECTIONS = ["{g}... actually no, {f}", "{g}, no wait, {f}", "{g}, sorry, I mean {f}", "{g}, uh no, {f}"]
 #: Share of each generator kind in the variations (no out-of-domain requests: they hold no value).
 VARIATION_MIX: dict[Kind, float] = {k: v for k, v in DEFAULT_MIX.items() if k != "none"}
@@ -293,17 +315,94 @@ def sequence(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: s
     return _draw(catalog, pb, world, n, seed, "sequence", lambda s: s if verify(s) else None, seen, build=build)
 
 
+def near_miss_requests(catalog: Catalog, pb: Phrasebook) -> list[str]:
+    """Requests of an action no skill serves on a thing the catalog names, for any catalog."""
+    served = {w for s in catalog.skills for w in s.name.split("_")}
+    for phrases in pb.skills.values():
+        served |= {t.text.split()[0].lower() for t in phrases.templates if t.text.split()}
+    served |= {t.text.split()[0].lower() for c in pb.composites for t in c.templates if t.text.split()}
+    verbs = [v for v in NEAR_MISS_VERBS if not set(v.split()) & served]
+    things = []
+    for type_name, values in catalog.enums.items():
+        articles = [a for a in pb.articles.get(type_name, ["the"]) if a] or [""]
+        for value in values:
+            things += [f"{articles[0]} {form}".strip() for form in pb.enum_forms(type_name, value)]
+    return sorted({t.format(verb=v, x=x) for v in verbs for x in things for t in NEAR_MISS_TEMPLATES[:1]})
+
+
+def near_miss(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set[str]) -> list[Sample]:
+    """Actions no skill has, asked of places and things the catalog knows, with empty plans."""
+    requests = near_miss_requests(catalog, pb)
+    if not requests:
+        return []
+    rng = random.Random(seed)
+    changed = pb.model_copy(deep=True)
+    ood = changed.lang.out_of_domain
+    phrased = sorted({rng.choice(NEAR_MISS_TEMPLATES).format(verb=r.split(" ", 1)[0], x=r.split(" ", 1)[1])
+                      if " " in r and r.split()[0] in NEAR_MISS_VERBS else r for r in requests})
+    ood.topics, ood.keywords, ood.fills = {"near_miss": phrased}, {}, {}
+    report = generate_report(catalog, n, seed, changed, world, mix={"none": 1.0})
+    out = []
+    for i, s in enumerate(report.samples, start=1):
+        if s.command.lower() not in seen:
+            seen.add(s.command.lower())
+            out.append(s.model_copy(update={"id": f"nearmiss-{seed}-{i:05d}"}))
+    return out
+
+
+_TYPO_WORD = re.compile(r"\b[a-z]{5,}\b")
+
+
+def casual_spelling(text: str, rng: random.Random, protected: set[str]) -> str:
+    """``text`` as typed in a hurry: casual spellings, no capitals or final stop, maybe a
+    typo in one word of five letters or more that is not in ``protected``."""
+    out = text.lower() if rng.random() < 0.7 else text
+    for word, casual in CASUAL_WORDS.items():
+        pattern = re.compile(r"(?<![\w'])" + re.escape(word) + r"(?![\w'])", re.IGNORECASE)
+        out = pattern.sub(lambda m: rng.choice(casual) if rng.random() < 0.6 else m.group(0), out)
+    if rng.random() < 0.5:
+        out = out.rstrip(".!")
+    words = [m for m in _TYPO_WORD.finditer(out) if m.group(0).lower() not in protected]
+    if words and rng.random() < 0.5:
+        m = rng.choice(words)
+        w, i = m.group(0), rng.randrange(1, len(m.group(0)) - 1)
+        typo = w[:i] + w[i + 1:] if rng.random() < 0.5 else w[:i] + w[i + 1] + w[i] + w[i + 2:]
+        out = out[:m.start()] + typo + out[m.end():]
+    return out
+
+
+def casual(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set[str],
+           verify: Callable[[Sample], bool]) -> list[Sample]:
+    """Verified commands typed casually; kept only if the changed command passes the three checks."""
+    rng = random.Random(seed)
+    protected = {w for f in _all_forms(catalog, pb) for w in normalize_text(f).split()}
+    protected |= {w for names in pb.names.values() for n_ in names for w in normalize_text(n_).split()}
+    protected |= {w for spec in pb.params.values() for forms in spec.words.values() for f in forms
+                  for w in normalize_text(f).split()}
+
+    def accept(sample: Sample) -> Sample | None:
+        changed = casual_spelling(sample.command, rng, protected)
+        if changed == sample.command or changed.lower() in seen:
+            return None
+        kept = sample.model_copy(update={"command": changed})
+        return kept if verify(kept) else None
+    return _draw(catalog, pb, world, n, seed, "casual", accept, seen)
+
+
 def variations(catalog: Catalog, pb: Phrasebook, world, counts: dict[str, int], seed: int,
                seen: set[str], verify: Callable[[Sample], bool],
                verifier_for: Callable[[Phrasebook], Callable[[Sample], bool]]) -> Iterable[Sample]:
     """The variations named in ``counts`` (``correction``, ``unknown_place``, ``out_of_bounds``,
-    ``units``, ``sequence``); ``verify`` runs the three checks, ``verifier_for(pb)`` under another phrasebook."""
+    ``units``, ``sequence``, ``near_miss``, ``casual``); ``verify`` runs the three checks,
+    ``verifier_for(pb)`` under another phrasebook."""
     makers = {
         "units": lambda k: units(catalog, pb, world, k, seed + 300, seen, verifier_for),
         "correction": lambda k: correction(catalog, pb, world, k, seed, seen, verify),
         "unknown_place": lambda k: unknown_place(catalog, pb, world, k, seed + 100, seen),
         "out_of_bounds": lambda k: out_of_bounds(catalog, pb, world, k, seed + 200, seen),
         "sequence": lambda k: sequence(catalog, pb, world, k, seed + 400, seen, verify),
+        "near_miss": lambda k: near_miss(catalog, pb, world, k, seed + 500, seen),
+        "casual": lambda k: casual(catalog, pb, world, k, seed + 600, seen, verify),
     }
     for name, k in counts.items():
         if k:

@@ -1,0 +1,1 @@
+"""Robot profiles: everything the agent needs for one robot, in one directory."""
