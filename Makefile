@@ -49,8 +49,12 @@ $(TRAIN): $(STAMP) requirements-train.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -r requirements-train.txt
 	@touch $(TRAIN)
 
+# The main job: a command in plain language, planned by the model, checked and run on the simulated
+# house robot; the plan's DAG picture goes to build/demo_plan.png.
+DEMO_COMMAND ?= bring the book from the living room to the bedroom nightstand, then text alice where you put it
 demo: setup
-	$(BIN)/agent-run --plan examples/bring_book_and_report.txt
+	@mkdir -p build
+	$(BIN)/agent-run "$(DEMO_COMMAND)" --png build/demo_plan.png
 
 test: setup $(TRAIN)
 	$(BIN)/python -m pytest

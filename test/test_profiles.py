@@ -116,6 +116,18 @@ def test_a_phrases_file_adds_its_templates_with_bare_slots(tmp_path):
     assert any(s.command.lower().startswith("roll over to") for s in report.samples)
 
 
+@pytest.mark.parametrize("phrases, catalog", [
+    ("config/robot_phrases_example.yaml", "config/home_robot_skills.yaml"),
+    ("examples/drone/phrases.yaml", "examples/drone/skills.yaml"),
+])
+def test_the_shipped_phrases_files_are_read_and_used(phrases, catalog):
+    catalog = load_catalog(REPO / catalog)
+    read = read_phrases(REPO / phrases, catalog)
+    assert read and all(1 <= len(templates) <= 5 for templates in read.values())
+    report = generate_report(catalog, 120, seed=1, phrasebook=phrasebook_with_phrases(catalog, read))
+    assert len(report.samples) >= 100
+
+
 @pytest.mark.parametrize("skills, problem", [
     ({"fly": ["fly"]}, "skills.fly: no such skill"),
     ({"move_to": ["go to {place}"]}, "uses {place}, not a parameter of move_to (zone)"),
