@@ -275,3 +275,15 @@ def test_finetune_trains_exports_and_llama_cpp_loads_the_adapter(tiny_base, tmp_
                  "--batch", "4", "--rank", "4", "--alpha", "8", "--lr", "1e-2", "--max-len", "128",
                  "--exclude"]) == 0
     assert json.loads((out / "train_log.json").read_text(encoding="utf-8"))["losses"] == log["losses"]
+
+
+def test_a_time_limit_sets_the_steps_by_the_latest_pace():
+    from agent_node.training.lora import steps_that_fit
+
+    # 3 steps in 60 s after a 30 s first step: 15 s a step, 10 minutes hold 38 more
+    assert steps_that_fit(3, 60.0, (1, 30.0), 500, 10) == 3 + int((600 - 60) / 15)
+    # a slow start measured again later gives the steps back (at most the epochs' steps)
+    assert steps_that_fit(50, 200.0, (25, 150.0), 500, 60) == 500
+    assert steps_that_fit(50, 200.0, (25, 150.0), 5000, 60) == 50 + int((3600 - 200) / 2)
+    # past the limit: the steps done, no more
+    assert steps_that_fit(40, 700.0, (25, 500.0), 500, 10) == 40

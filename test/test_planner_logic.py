@@ -381,6 +381,9 @@ def test_places_met_by_the_plan_or_by_a_skill_that_goes_there_need_no_rewrite():
 @pytest.mark.parametrize("command, plan", [
     ("go to the basement", '1. navigate_to(location="garage")\n2. join()\n'),
     ("patrol the kitchen and the attic", '1. patrol(route=["kitchen", "garage"])\n2. join()\n'),
+    # a place acted on from afar is checked too: the basement's lights are not the garage's
+    ("turn on the basement lights", '1. set_light(room="garage", on=True)\n2. join()\n'),
+    ("turn on the lights", '1. set_light(room="garage", on=True)\n2. join()\n'),   # which room? never a guess
 ])
 def test_a_place_the_command_never_names_is_not_run(command, plan):
     result = planner(ScriptedLLM(plan), repairs=False).plan(command)
@@ -393,7 +396,7 @@ def test_a_place_the_command_never_names_is_not_run(command, plan):
     ("go where Bob is", '1. find_person(person="bob")\n2. navigate_to(location="$1")\n3. join()\n'),
     ("head to the lounge", '1. navigate_to(location="living_room")\n2. join()\n'),       # another of its names
     ("turn the garage lights off", '1. set_light(room="garage", on=False)\n2. join()\n'),
-    ("turn on the lights", '1. set_light(room="garage", on=True)\n2. join()\n'),   # a switch: the body stays
+    ("light up wherever Ann is", '1. find_person(person="ann")\n2. set_light(room="$1", on=True)\n3. join()\n'),
 ])
 def test_a_place_named_or_looked_up_or_not_visited_is_run(command, plan):
     result = planner(ScriptedLLM(plan), repairs=False).plan(command)

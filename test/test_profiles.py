@@ -172,7 +172,8 @@ def test_a_three_skill_catalog_builds_a_profile_end_to_end(tiny_base, tmp_path, 
     phrases = _phrases(tmp_path, {"move_to": ["roll over to {zone}"]})
     out = tmp_path / "cart"
     argv = ["build", str(catalog), "--out", str(out), "--phrases", str(phrases), "--model", str(tiny_base),
-            "-n", "60", "--held-out", "2", "--max-steps", "2", "--batch", "4", "--rank", "4", "--alpha", "8", "--budget-min", "5"]
+            "-n", "60", "--held-out", "2", "--max-steps", "2", "--batch", "4", "--rank", "4", "--alpha", "8",
+            "--budget-min", "5"]
     assert robot_main(argv) == 0
     profile = load_profile(out)
     assert profile.name == "cart" and profile.adapter is not None and profile.toolrag is not None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from agent_node.catalog.skills import load_catalog
+from pathlib import Path
+
+import pytest
+
+from agent_node.catalog.skills import Param, load_catalog
 from agent_node.language.meaning import Mismatch
-from agent_node.language.phrasebook import load_phrasebook
+from agent_node.language.phrasebook import direction_words, load_phrasebook
 from agent_node.plan.model import Plan
 from agent_node.planning.repairs import (
     drop_unasked,
@@ -35,6 +39,32 @@ def test_a_sign_against_the_direction_words_is_turned_round():
     found = mismatches(command, plan, CATALOG, PB)
     assert any(m.wrong_sign for m in found)
     assert args(turn_signs_round(command, plan, found, CATALOG, PB)) == [{"angle_deg": -45}]
+
+
+@pytest.mark.parametrize("description, positive, negative", [
+    ("degrees to turn, negative turns right", "left", "right"),
+    ("degrees to turn, positive is clockwise", "right", "left"),
+    ("metres north of the pad, negative is south", "north", "south"),
+    ("metres, negative is backward", "forward", "back"),
+    ("metres to climb, negative to descend", "up", "down"),
+    ("camera tilt, negative looks down", "up", "down"),
+    ("map x in metres", None, None),
+])
+def test_direction_words_follow_what_the_description_says_of_each_sign(description, positive, negative):
+    words = direction_words("value", Param(type="number", minimum=-10, maximum=10, description=description))
+    assert (words["positive"][0], words["negative"][0]) == (positive, negative) if positive else words == {}
+
+
+def test_another_robots_signs_are_turned_round_from_its_descriptions():
+    drone = load_catalog(Path(__file__).resolve().parents[1] / "examples" / "drone" / "skills.yaml")
+    pb = load_phrasebook(drone)
+    for command, call, mended in [
+        ("rotate 45 to the right", ("rotate", {"angle_deg": 45}), {"angle_deg": -45}),
+        ("fly to 200 metres south and 30 west at 40 m", ("fly_to_position", {"north_m": 200, "east_m": -30,
+                                                                              "altitude_m": 40}),
+         {"north_m": -200, "east_m": -30, "altitude_m": 40}),
+    ]:
+        assert args(mend_signs_and_numbers(command, Plan.of(call), drone, pb)[0]) == [mended]
 
 
 def test_a_sign_is_not_turned_when_the_other_direction_is_not_said():

@@ -310,6 +310,7 @@ def test_the_planner_passes_should_stop_to_the_model(monkeypatch):
     ("wait for 3600 seconds", [("wait", {"seconds": 600})], "3600"),
     ("patrol the kitchen 0 times", [("patrol", {"route": ["kitchen"], "laps": 1})], "0"),
     ("patrol the kitchen 10 times", [("patrol", {"route": ["kitchen"], "laps": 10})], None),
+    ("patrol the kitchen, three laps", [("patrol", {"route": ["kitchen"], "laps": 1})], None),  # wrong, not beyond
     ("drive 2 m at full speed", [("drive", {"distance_m": 2, "speed_mps": 1.0})], None),
     ("go to the kitchen twice, then drive 1 m fast", [("drive", {"distance_m": 1, "speed_mps": 1.0})], None),
     ("turn 90 degrees and drive 5 m", [("rotate", {"angle_deg": 90}), ("drive", {"distance_m": 5})], None),

@@ -155,19 +155,23 @@ def robot_request(command: str, pb: Phrasebook, catalog: Catalog) -> str | None:
 
 
 def unnamed_places(command: str, calls: Iterable[Call], catalog: Catalog, pb: Phrasebook) -> list[Mismatch]:
-    """The enum values (places, doors) of calls that act with the robot's body (hold a
-    resource) which the command never names by any of their names and no look-up
-    produced (``$N`` is exempt): the robot must never go where it was not sent."""
+    """The places in calls that the command never names by any of their names and no
+    look-up produced (``$N`` is exempt): the robot must never go where it was not sent,
+    nor act on a place it was not asked about ("the basement lights" are not the
+    bathroom's). Places are the values of the enum types that a skill acting with the
+    robot's body (holding a resource) takes; they are checked in every call."""
     text = normalize_text(command)
+    places = {t for s in catalog.skills if s.resources for p in s.params.values()
+              if catalog.is_enum(t := p.items if p.type == "array" else p.type)}
     out = []
     for i, call in enumerate(calls, start=1):
         skill = catalog.skill(call.skill)
-        if skill is None or not skill.resources:
+        if skill is None:
             continue
         for pname, value in call.args.items():
             p = skill.params.get(pname)
             type_name = (p.items if p.type == "array" else p.type) if p else None
-            if not type_name or not catalog.is_enum(type_name):
+            if type_name not in places:
                 continue
             for v in value if isinstance(value, list) else [value]:
                 if isinstance(v, str) and whole_ref(v) is None and not _said_any(text, pb.enum_forms(type_name, v)):

@@ -387,14 +387,19 @@ def generic_values(p: Param) -> list[float]:
     return values or [lo]
 
 
-#: Direction words of a signed number, chosen by words of its description or name (first hit wins).
-DIRECTION_HINTS: tuple[tuple[tuple[str, ...], dict[str, list[str]]], ...] = (
-    (("left", "counter-clockwise", "counterclockwise", "anticlockwise"),
-     {"positive": ["left", "counterclockwise"], "negative": ["right", "clockwise"]}),
-    (("backward", "backwards", "reverse"), {"positive": ["forward", "ahead"], "negative": ["back", "backward"]}),
-    (("descend", "descends", "down", "lower", "climb", "climbs", "altitude", "height"),
-     {"positive": ["up"], "negative": ["down"]}),
+#: Opposite directions a signed number may be said with: (hints, words said) for the
+#: usual positive side, then the same for the negative side.
+DIRECTION_PAIRS: tuple[tuple[tuple[str, ...], list[str], tuple[str, ...], list[str]], ...] = (
+    (("left", "counter-clockwise", "counterclockwise", "anticlockwise"), ["left", "counterclockwise"],
+     ("right", "clockwise"), ["right", "clockwise"]),
+    (("forward", "forwards", "ahead"), ["forward", "ahead"], ("backward", "backwards", "back", "reverse"),
+     ["back", "backward"]),
+    (("up", "climb", "climbs", "raise", "higher", "altitude", "height"), ["up"],
+     ("down", "descend", "descends", "lower"), ["down"]),
+    (("north", "northward"), ["north"], ("south", "southward"), ["south"]),
+    (("east", "eastward"), ["east"], ("west", "westward"), ["west"]),
 )
+_SIGN_SAID = 3  # a direction word at most this many words after "negative"/"positive" is that sign's
 
 
 def generic_param_spec(pname: str, p: Param) -> ParamSpec:
@@ -408,14 +413,26 @@ def generic_param_spec(pname: str, p: Param) -> ParamSpec:
 
 def direction_words(pname: str, p: Param) -> dict[str, list[str]]:
     """Words for the sign of a number that may be either ("left"/"right"), read from its
-    description and name; {} for a number that is not signed or says no direction."""
+    description and name; {} for a number that is not signed or says no direction.
+
+    The description says which side is which ("negative turns right", "negative is
+    south"); where it does not, the usual side is positive (left, forward, up, north,
+    east). The first pair the description names wins, then the name's."""
     if p.minimum is None or p.maximum is None or not p.minimum < 0 < p.maximum:
         return {}
-    said = set(_TOKEN.findall(f"{p.description} {pname.replace('_', ' ')}".lower()))
-    if not said & {"positive", "negative", "left", "right", "up", "down", "backward", "forward", "descends",
-                   "climbs", "delta", "angle"}:
-        return {}
-    return next((words for hints, words in DIRECTION_HINTS if said & set(hints)), {})
+    desc = _TOKEN.findall(p.description.lower())
+    for tokens in (desc, _TOKEN.findall(pname.replace("_", " ").lower())):
+        for pos_hints, pos_words, neg_hints, neg_words in DIRECTION_PAIRS:
+            if not set(tokens) & set(pos_hints + neg_hints):
+                continue
+            for i, tok in enumerate(tokens):
+                after = set(tokens[i + 1:i + 1 + _SIGN_SAID])
+                if tok in ("negative", "positive") and after & set(pos_hints + neg_hints):
+                    flipped = (tok == "negative") == bool(after & set(pos_hints))
+                    return {"positive": neg_words, "negative": pos_words} if flipped else \
+                        {"positive": pos_words, "negative": neg_words}
+            return {"positive": pos_words, "negative": neg_words}
+    return {}
 
 
 def _label(pname: str) -> str:

@@ -51,8 +51,10 @@ def clamped(command: str, plan: Plan, catalog: Catalog) -> list[str]:
             for n, count in said:  # "back 20 m" says 20 for a value that would be -20
                 if count and param.type != "integer":
                     continue
+                # the other sign only where the parameter takes it: "3 laps" written as laps=1 is no -3
+                signs = (n, -n) if lo is None or lo < 0 else (n,)
                 crossed = any((hi is not None and m > hi and value == hi) or (lo is not None and m < lo and value == lo)
-                              for m in (n, -n))
+                              for m in signs)
                 if crossed:
                     out.append(f"{readable(n)} is beyond what {task.skill.replace('_', ' ')} allows for {name}"
                                f" ({readable(lo)} to {readable(hi)})")

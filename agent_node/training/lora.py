@@ -42,8 +42,11 @@ class TrainConfig:
     checkpoint_every: int = 25
     #: At most this many steps (0: as many as ``epochs`` give).
     max_steps: int = 0
-    #: Train no longer than this (0: no limit): after the first steps the step count is cut
-    #: to what fits, and the learning rate decays over the steps that remain.
+    #: Train no longer than this (0: no limit): from the third step on, and again every
+    #: ``checkpoint_every`` steps, the step count is set to what fits at the pace of the
+    #: steps since the last look (never more than the epochs' steps), and the learning
+    #: rate decays over the steps that remain. A slow start (the first step, another job
+    #: on the cores) so costs steps only until the pace is measured again.
     max_minutes: float = 0.0
 
 
@@ -163,6 +166,7 @@ def train(gguf: Path, examples: Sequence[tuple[str, str]], out_dir: Path, config
     total = max(1, math.ceil(per_epoch * config.epochs))
     if config.max_steps:
         total = min(total, config.max_steps)
+    planned = total  # the steps of the epochs; a time limit sets ``total`` at or below it
     warmup = min(config.warmup, max(1, total // 10))
 
     def schedule(step: int) -> float:
@@ -189,10 +193,11 @@ def train(gguf: Path, examples: Sequence[tuple[str, str]], out_dir: Path, config
     # The batch order of every epoch is drawn up front, so a resumed run sees the same batches.
     lengths = [len(ids) for ids, _ in encoded]
     order: list[list[int]] = []
-    while len(order) < total:
+    while len(order) < planned:
         order += _batches(len(encoded), config.batch, lengths, rng)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     started = time.perf_counter() - log.seconds
+    paced: tuple[int, float] | None = None  # (step, seconds) where the pace is next measured from
     while step < total:
         ids, labels, mask = _collate(torch, [encoded[k] for k in order[step]], pad)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
@@ -206,17 +211,30 @@ def train(gguf: Path, examples: Sequence[tuple[str, str]], out_dir: Path, config
         log.losses.append(round(float(loss), 5))
         log.tokens += int(mask.sum())
         log.seconds = time.perf_counter() - started
-        if config.max_minutes and step == min(3, total) and total > step:
-            fits = int(config.max_minutes * 60 / (log.seconds / step))
-            if fits < total:
-                total = log.steps = max(step, fits)
-                print(f"{config.max_minutes:g} min fit {total} steps of {len(order)}", file=sys.stderr)
+        if config.max_minutes and paced is None:
+            paced = (step, log.seconds)  # the first step of a run (model warm-up) is left out of the pace
+        elif config.max_minutes and step < planned and (step == paced[0] + 2 or step % config.checkpoint_every == 0):
+            fits = steps_that_fit(step, log.seconds, paced, planned, config.max_minutes)
+            paced = (step, log.seconds)
+            if fits != total:
+                total = log.steps = fits
+                print(f"{config.max_minutes:g} min fit {total} steps of {planned}", file=sys.stderr)
         if progress:
             progress(step, total, float(loss), log.seconds)
         if step % config.checkpoint_every == 0 or step == total:
             _save_checkpoint(torch, ckpt, model, optimizer, scheduler, step, log)
     (out_dir / "train_log.json").write_text(json.dumps(asdict(log)), encoding="utf-8")
     return model, log
+
+
+def steps_that_fit(step: int, seconds: float, since: tuple[int, float], planned: int, max_minutes: float) -> int:
+    """The steps a time limit allows after ``step`` steps in ``seconds``: as many more as
+    the minutes left take at the pace since ``since`` (a step and its seconds), at
+    least those done, at most ``planned``."""
+    pace = (seconds - since[1]) / max(1, step - since[0])
+    if pace <= 0:
+        return planned
+    return max(step, min(planned, step + int((max_minutes * 60 - seconds) / pace)))
 
 
 def lora_tensors(model) -> dict[str, "object"]:
