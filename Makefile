@@ -50,11 +50,11 @@ $(TRAIN): $(STAMP) requirements-train.txt
 	@touch $(TRAIN)
 
 # The main job: a command in plain language, planned by the model, checked and run on the simulated
-# house robot; the plan's DAG picture goes to build/demo_plan.png.
-DEMO_COMMAND ?= bring the book from the living room to the bedroom nightstand, then text alice where you put it
+# house robot (--yes answers the confirmation a hand-over asks for); the plan's DAG picture goes to build/demo_plan.png.
+DEMO_COMMAND ?= bring the red cup from the kitchen to Alice, then tell her your battery level
 demo: setup
 	@mkdir -p build
-	$(BIN)/agent-run "$(DEMO_COMMAND)" --png build/demo_plan.png
+	$(BIN)/agent-run "$(DEMO_COMMAND)" --yes --png build/demo_plan.png
 
 test: setup $(TRAIN)
 	$(BIN)/python -m pytest
