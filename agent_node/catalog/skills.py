@@ -72,6 +72,11 @@ class Param(BaseModel):
     def required(self) -> bool:
         return not self.has_default
 
+    @property
+    def value_type(self) -> str | None:
+        """The type of one value: an array's item type, else the type itself."""
+        return self.items if self.type == "array" else self.type
+
 
 class Returns(BaseModel):
     model_config = ConfigDict(extra="forbid")

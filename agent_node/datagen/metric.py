@@ -125,7 +125,7 @@ def value_kind(name: str, param: Param | None, gold_value: Any, catalog: Catalog
         return "text"
     if param is None:
         return "literal"
-    type_name = param.items if param.type == "array" else param.type
+    type_name = param.value_type
     if param.type == "string" and name in FREE_TEXT_NAMES:
         return "text"
     if type_name in ("number", "integer"):

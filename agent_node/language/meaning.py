@@ -161,8 +161,8 @@ def unnamed_places(command: str, calls: Iterable[Call], catalog: Catalog, pb: Ph
     bathroom's). Places are the values of the enum types that a skill acting with the
     robot's body (holding a resource) takes; they are checked in every call."""
     text = normalize_text(command)
-    places = {t for s in catalog.skills if s.resources for p in s.params.values()
-              if catalog.is_enum(t := p.items if p.type == "array" else p.type)}
+    places = {p.value_type for s in catalog.skills if s.resources for p in s.params.values()
+              if catalog.is_enum(p.value_type)}
     out = []
     for i, call in enumerate(calls, start=1):
         skill = catalog.skill(call.skill)
@@ -170,7 +170,7 @@ def unnamed_places(command: str, calls: Iterable[Call], catalog: Catalog, pb: Ph
             continue
         for pname, value in call.args.items():
             p = skill.params.get(pname)
-            type_name = (p.items if p.type == "array" else p.type) if p else None
+            type_name = p.value_type if p else None
             if type_name not in places:
                 continue
             for v in value if isinstance(value, list) else [value]:

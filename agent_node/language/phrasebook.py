@@ -623,7 +623,7 @@ def _param_problems(pb: Phrasebook, catalog: Catalog) -> list[str]:
         if set(spec.words) & set(SIGNS) and not spec.directional:
             out.append(f"params.{key}: direction words need both 'positive' and 'negative'")
         for value in spec.exclude:
-            if value not in catalog.enums.get(p.items if p.type == "array" else p.type, []):
+            if value not in catalog.enums.get(p.value_type, []):
                 out.append(f"params.{key}: excluded value '{value}' is not a value of '{p.type}'")
     return out
 

@@ -89,7 +89,7 @@ def going_to(value: str, plan: Plan, catalog: Catalog) -> str:
     ``value``'s enum type (``navigate_to`` for a location), when no call of ``plan``
     takes that type at all; "" when there is no such skill or the plan does."""
     kind = next((t for t, values in catalog.enums.items() if value in values), None)
-    takes = {(p.items if p.type == "array" else p.type) for t in plan.tasks
+    takes = {p.value_type for t in plan.tasks
              for p in catalog.skill(t.skill).params.values()}
     if kind is None or kind in takes:
         return ""
