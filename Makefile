@@ -8,9 +8,10 @@ STAMP  := $(VENV)/.setup-done
 STATES := $(VENV)/.prompt-states-done
 # The optional training tools (requirements-train.txt): for `make finetune` and the fine-tuning smoke test.
 TRAIN  := $(VENV)/.train-done
-# The ROS 2 interfaces package, built with colcon into $(VENV) (scripts/build_ros_interfaces.sh).
+# The ROS 2 interfaces packages (the robot's, and Nav2's actions for the tests), built with colcon into $(VENV) (scripts/build_ros_interfaces.sh).
 ROS_INTERFACES := $(wildcard home_robot_interfaces/*.txt home_robot_interfaces/*.xml \
-	home_robot_interfaces/action/*.action home_robot_interfaces/srv/*.srv) scripts/build_ros_interfaces.sh
+	home_robot_interfaces/action/*.action home_robot_interfaces/srv/*.srv \
+	test/nav2_msgs/*.txt test/nav2_msgs/*.xml test/nav2_msgs/action/*.action) scripts/build_ros_interfaces.sh
 
 .PHONY: setup demo test bench toolrag finetune models-extra clean
 

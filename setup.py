@@ -40,6 +40,7 @@ setup(
             "agent-robot = agent_node.cli.robot:main",
             "agent_node = agent_node.ros.node:main",
             "sim_robot_node = agent_node.ros.sim_robot_node:main",
+            "nav2_sim_node = agent_node.ros.nav2_sim_node:main",
         ],
     },
 )

@@ -4,6 +4,7 @@
     ros2 launch agent_node agent.launch.py sim:=true              # and the simulated house robot
     ros2 launch agent_node agent.launch.py robot:=/path/my_robot  # a profile agent-robot build wrote
     ros2 launch agent_node agent.launch.py agent_params:=/path/my_agent.yaml
+    ros2 launch agent_node agent.launch.py agent_params:=.../config/nav2_params.yaml nav2_sim:=true  # Nav2 stand-in
 
 Defaults: ``config/agent_params.yaml`` and ``config/sim_robot_params.yaml`` of the
 installed package; ``robot`` (a profile directory or a shipped profile's name, such
@@ -47,5 +48,9 @@ def generate_launch_description():
                               description="params file of the simulated robot node"),
         Node(package=PACKAGE, executable="sim_robot_node", name="sim_robot", output="screen",
              parameters=[LaunchConfiguration("robot_params")], condition=IfCondition(LaunchConfiguration("sim"))),
+        DeclareLaunchArgument("nav2_sim", default_value="false",
+                              description="also start nav2_sim_node, a stand-in for Nav2's action servers"),
+        Node(package=PACKAGE, executable="nav2_sim_node", name="nav2_sim", output="screen",
+             condition=IfCondition(LaunchConfiguration("nav2_sim"))),
         OpaqueFunction(function=_agent),
     ])

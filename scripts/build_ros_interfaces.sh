@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the ROS 2 interfaces package home_robot_interfaces/ with colcon, from the
+# Build the ROS 2 interfaces packages home_robot_interfaces/ and test/nav2_msgs/ (the Nav2
+# Jazzy actions the tests serve, field for field; nav2_msgs is not on PyPI) with colcon, from the
 # ROS 2 Jazzy wheels of requirements-ros.txt, into the virtual environment itself
 # (its messages land in site-packages, its libraries in VENV/lib, where the wheels'
 # own bootstrapper already points the dynamic loader), so plain `VENV/bin/python`
@@ -37,10 +38,11 @@ WS="$VENV/ros_ws"
 mkdir -p "$WS"
 PATH="$VENV/bin:$PATH" AMENT_PREFIX_PATH="$VENV" VIRTUAL_ENV="$VENV" \
     "$VENV/bin/colcon" --log-base "$WS/log" build \
-    --base-paths home_robot_interfaces \
+    --base-paths home_robot_interfaces test/nav2_msgs \
     --build-base "$WS/build" --install-base "$VENV" --merge-install \
     --event-handlers console_stderr- status- \
     --cmake-args -DBUILD_TESTING=OFF -DPython3_EXECUTABLE="$PY" -DPython3_FIND_VIRTUALENV=ONLY
 
-"$PY" -c 'from home_robot_interfaces.action import NavigateTo; from home_robot_interfaces.srv import FindObject'
-echo "home_robot_interfaces built into $VENV"
+"$PY" -c 'from home_robot_interfaces.action import NavigateTo; from home_robot_interfaces.srv import FindObject
+from nav2_msgs.action import NavigateToPose, Spin'
+echo "home_robot_interfaces and nav2_msgs built into $VENV"

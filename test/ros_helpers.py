@@ -103,7 +103,7 @@ def _param_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return "[" + ",".join(str(v) for v in value) + "]"
+        return "[" + ",".join(f"'{v}'" if isinstance(v, str) else str(v) for v in value) + "]"
     return str(value)
 
 

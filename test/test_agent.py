@@ -73,7 +73,7 @@ def test_a_failed_run_is_replanned_at_most_max_replans_times():
     run = handle(Agent(CATALOG, source, runner, max_replans=2), "pick up the banana")
     assert len(run.runs) == 3 and not run.ok
     assert [executed is not None for _, executed in source.asked] == [False, True, True]  # no useless last replan
-    assert "I could not pick: the banana is not here." in run.answer
+    assert "I could not pick up the banana: the banana is not here." in run.answer
 
 
 def test_a_replan_that_repeats_a_failed_plan_is_not_run():
@@ -81,7 +81,7 @@ def test_a_replan_that_repeats_a_failed_plan_is_not_run():
     runner = ScriptedRunner(failures={"pick": "the banana is not here"})
     run = handle(Agent(CATALOG, Source(pick, pick, pick), runner, max_replans=2), "pick up the banana")
     assert len(run.runs) == 1 and len(runner.calls) == 1
-    assert run.answer == ("I could not pick: the banana is not here. "
+    assert run.answer == ("I could not pick up the banana: the banana is not here. "
                           "A new plan would only repeat the one that failed, so I stopped.")
 
 

@@ -287,3 +287,37 @@ def test_a_time_limit_sets_the_steps_by_the_latest_pace():
     assert steps_that_fit(50, 200.0, (25, 150.0), 5000, 60) == 50 + int((3600 - 200) / 2)
     # past the limit: the steps done, no more
     assert steps_that_fit(40, 700.0, (25, 500.0), 500, 10) == 40
+
+
+
+def test_units_say_angles_to_turn_by_as_parts_of_a_turn_and_pass_the_three_checks():
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        def verifier_for(pb):
+            checker = stack.enter_context(Verifier(CATALOG, pb, WORLD))
+            return lambda s: not checker.verify(s)
+        samples = variations.units(CATALOG, PB, WORLD, 120, seed=5, seen=set(), verifier_for=verifier_for)
+    assert len(samples) >= 100
+    turns = {"three quarters of a turn": 270, "a quarter turn": 90, "a quarter of a turn": 90, "a quarter-turn": 90,
+             "half a turn": 180, "a half turn": 180, "one full turn": 360, "a full turn": 360, "a full circle": 360}
+    said = [(s, next(f for f in turns if f in s.command.lower())) for s in samples
+            if any(f in s.command.lower() for f in turns)]
+    assert said, "no angle said as part of a turn"
+    for s, form in said:
+        assert turns[form] in [abs(c.args["angle_deg"]) for c in s.plan if c.skill == "rotate"], s.command
+    assert any("minute" in s.command.lower() for s in samples)  # minutes stay
+    # a heading to face (go_to_pose's yaw_deg) is no turn to make
+    assert variations._unit_forms({"degrees"}, 90.0) == [] and variations._unit_forms({"degrees"}, 90.0, turns=True)
+
+
+def test_casual_typing_may_slip_on_a_place_name_and_still_means_that_place():
+    from agent_node.language.meaning import one_edit
+
+    with Verifier(CATALOG, PB, WORLD) as verifier:
+        samples = variations.casual(CATALOG, PB, WORLD, 80, seed=6, seen=set(), verify=lambda s: not verifier.verify(s))
+    names = {w for t, values in CATALOG.enums.items() for v in values for f in PB.enum_forms(t, v)
+             for w in normalize_text(f).split() if len(w) >= 5}
+    slipped = [s for s in samples if any(w not in names and any(one_edit(w, n) for n in names)
+                                         for w in normalize_text(s.command).split())]
+    assert slipped, "no place name typed with a slip"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent_node.catalog.skills import load_catalog
-from agent_node.language.meaning import unsaid, unused_mentions
+from agent_node.language.meaning import one_edit, unnamed_places, unsaid, unused_mentions
 from agent_node.language.phrasebook import load_phrasebook
 from agent_node.plan.model import Plan
 
@@ -39,3 +39,22 @@ def test_a_place_a_called_skill_goes_to_by_its_description_counts_as_used():
 def test_results_cited_and_free_text_are_never_unsaid():
     assert mismatches("find Bob and tell him hi", ("find_person", {"person": "bob"}),
                       ("navigate_to", {"location": "$1"}), ("say", {"text": "Hello there"})) == []
+
+
+def test_a_place_typed_with_one_slip_is_still_named_but_another_place_is_not():
+    def unnamed(command, *calls):
+        return [m.value for m in unnamed_places(command, Plan.of(*calls).tasks, CATALOG, PB)]
+    assert unnamed("uhh go to the livng room", ("navigate_to", {"location": "living_room"})) == []
+    assert unnamed("go to teh ofice", ("navigate_to", {"location": "office"})) == []
+    assert unnamed("go to the bathrom", ("navigate_to", {"location": "bathroom"})) == []
+    assert mismatches("go to the kitchn", ("navigate_to", {"location": "kitchen"})) == []  # the data's check agrees
+    # a real name of another place, or a word two letters away, is no slip
+    assert unnamed("go to the bedroom", ("navigate_to", {"location": "bathroom"})) == ["bathroom"]
+    assert unnamed("go to the garden", ("navigate_to", {"location": "garage"})) == ["garage"]
+    assert unnamed("go to the basement", ("navigate_to", {"location": "bathroom"})) == ["bathroom"]
+
+
+def test_one_edit_is_one_letter_dropped_added_changed_or_two_swapped():
+    assert one_edit("office", "ofice") and one_edit("living", "livnig") and one_edit("garage", "garagge")
+    assert one_edit("kitchen", "kitchan")
+    assert not one_edit("garage", "garden") and not one_edit("office", "office") and not one_edit("ab", "abcd")

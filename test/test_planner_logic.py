@@ -303,7 +303,7 @@ def test_answer_tells_what_failed_and_what_was_left():
     said = answer(run_on_sim('1. navigate_to(location="office")\n2. pick(object="banana")\n'
                              '3. navigate_to(location="kitchen")'))
     assert said.startswith("I went to the office.")
-    assert "I could not pick: the banana is in the kitchen" in said and "1 step undone" in said
+    assert "I could not pick up the banana: the banana is in the kitchen" in said and "1 step undone" in said
 
 
 def test_answer_for_lookups_and_an_empty_run():

@@ -66,7 +66,7 @@ def description(monkeypatch):
 
 
 def console_scripts() -> set[str]:
-    return set(re.findall(r'"([A-Za-z_-]+) = agent_node\.', (REPO / "setup.py").read_text()))
+    return set(re.findall(r'"([A-Za-z0-9_-]+) = agent_node\.', (REPO / "setup.py").read_text()))
 
 
 def test_the_launch_file_parses_and_imports_only_launch_packages():
@@ -89,12 +89,14 @@ def test_the_launch_file_starts_both_console_scripts_with_the_config_params_file
     entities = _entities(description, {})
     arguments = {e.args[0]: e.kwargs for e in entities if "default_value" in e.kwargs}
     nodes = {e.kwargs["executable"]: e.kwargs for e in entities if "executable" in e.kwargs}
-    assert set(nodes) == {"agent_node", "sim_robot_node"} <= console_scripts()
+    assert set(nodes) == {"agent_node", "sim_robot_node", "nav2_sim_node"} <= console_scripts()
     assert all(n["package"] == "agent_node" for n in nodes.values())
     assert arguments["sim"]["default_value"] == "false" and arguments["robot"]["default_value"] == ""
     robot_condition = nodes["sim_robot_node"]["condition"]
     assert isinstance(robot_condition, IfCondition) and robot_condition.args[0].args == ("sim",)
     assert "condition" not in nodes["agent_node"]
+    nav2_condition = nodes["nav2_sim_node"]["condition"]
+    assert nav2_condition.args[0].args == ("nav2_sim",) and arguments["nav2_sim"]["default_value"] == "false"
     for executable, argument, params_file in (("agent_node", "agent_params", "agent_params.yaml"),
                                               ("sim_robot_node", "robot_params", "sim_robot_params.yaml")):
         assert Path(arguments[argument]["default_value"]) == REPO / "config" / params_file
@@ -124,3 +126,18 @@ def test_the_params_files_set_exactly_the_declared_parameters_with_valid_values(
         _check(specs[name], value)  # raises ParameterError on a bad value
         if not isinstance(specs[name].default, list):
             assert type(value) is type(specs[name].default) or value == specs[name].default, name
+
+
+def test_the_nav2_params_file_sets_declared_parameters_and_its_bindings_load_by_name(monkeypatch, tmp_path):
+    from agent_node.catalog.skills import load_catalog
+    from tool_adapters.ros.bindings import load_bindings
+
+    data = yaml.safe_load((REPO / "config" / "nav2_params.yaml").read_text())
+    values = data[agent_node_module.NODE_NAME]["ros__parameters"]
+    specs = {s.name: s for s in agent_node_module.PARAMETERS}
+    assert set(values) <= set(specs)
+    for name, value in values.items():
+        _check(specs[name], value)
+    monkeypatch.chdir(tmp_path)  # a node started anywhere finds the package's file by its name
+    bindings = load_bindings(values["bindings"], load_catalog())
+    assert Path(bindings.source) == REPO / "config" / "nav2_bindings.yaml"

@@ -168,7 +168,7 @@ def test_bad_commands_get_an_error_on_answer_and_the_agent_keeps_serving(house):
                          (garbage, "the command is not plain text")]:
         answer = command(p, text)
         assert answer.startswith("I cannot do that: " + reason), answer
-    assert command(p, "where is the moon") == "I could not find object: I don't know any object called 'moon'."
+    assert command(p, "where is the moon") == "I could not find the moon: I don't know any object called 'moon'."
     assert command(p, "dance the tango") == "I have no recorded plan for that."
     assert command(p, "where is bob") == "Bob is in the living room."
 
@@ -202,7 +202,7 @@ def test_a_robot_that_is_down_gives_a_timeout_error_and_the_agent_keeps_serving(
     house = start_house(tmp_path, robot=False, bindings=str(tmp_path / "bindings.yaml"))
     try:
         p = house.probe
-        assert command(p, "go to the kitchen") == ("I could not navigate to: timed out after 1 s waiting for the"
+        assert command(p, "go to the kitchen") == ("I could not go to the kitchen: timed out after 1 s waiting for the"
                                                    " robot's action server /robot/navigate_to (is the robot up?).")
         answer = command(p, "how is the battery and where is bob")
         assert "no message on /battery_state within 1 s" in answer and "I left" not in answer

@@ -60,6 +60,34 @@ CLAUSES: dict[str, Clause] = {
 }
 
 
+#: What a failed call of a reference skill was trying to do ("I could not go to the office: ...").
+ATTEMPTS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "navigate_to": lambda a: f"go to the {_place(a['location'])}",
+    "pick": lambda a: f"pick up {_the(a['object'])}",
+    "place": lambda a: f"put it on {_the(a['surface'])}",
+    "hand_over": lambda a: f"hand it to {_name(a['person'])}",
+    "find_object": lambda a: f"find {_the(a['object'])}",
+    "find_person": lambda a: f"find {_name(a['person'])}",
+    "check_door": lambda a: f"check the {_place(a['door'])}",
+}
+
+
+def _the(thing: Any) -> str:
+    """A thing the person named, with "the" unless they gave it a determiner ("my keys")."""
+    text = str(thing).strip()
+    return text if text.lower().split(" ", 1)[0] in ("the", "a", "an", "my", "your", "his", "her", "their") \
+        else f"the {text}"
+
+
+def _attempt(task: TaskResult) -> str:
+    make = ATTEMPTS.get(task.skill)
+    try:
+        said = make(task.args) if make else ""
+    except (KeyError, TypeError):  # an argument the plan left out
+        said = ""
+    return said if said and "$" not in said else task.skill.replace("_", " ")  # not a $N that never came
+
+
 def _clause(task: TaskResult, story: _Story) -> str:
     make = CLAUSES.get(task.skill)
     try:
@@ -95,7 +123,7 @@ def answer(result: ExecutionResult) -> str:
     failed = [t for t in result.tasks if t.status == "failed"]
     if failed:
         t = failed[0]
-        parts.append(f"I could not {t.skill.replace('_', ' ')}: {t.error}.")
+        parts.append(f"I could not {_attempt(t)}: {t.error}.")
     unconfirmed = next((t for t in result.tasks if t.status == "cancelled" and t.error.startswith(NOT_CONFIRMED)), None)
     if unconfirmed is not None:
         why = unconfirmed.error[len(NOT_CONFIRMED):].lstrip(": ")

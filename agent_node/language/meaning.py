@@ -64,6 +64,40 @@ def _said_any(text: str, phrases: list[str]) -> bool:
     return any(mentions(text, p) for p in phrases)
 
 
+def one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by exactly one letter dropped, added, changed or two swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
+    if len(a) < len(b):
+        return a[i:] == b[i + 1:]
+    return a[i + 1:] == b[i + 1:] or (a[i + 2:] == b[i + 2:] and a[i:i + 2] == b[i:i + 2][::-1])
+
+
+def typed_with_a_slip(text: str, phrase: str, known: set[str]) -> bool:
+    """Whether the normalised ``text`` says ``phrase`` with one word of five letters or more
+    mistyped by one letter ("the livng room", "teh ofice"), the mistyped word being no
+    word of ``known`` (the catalog's own names: "bedroom" is never a slip for another)."""
+    words, said = normalize_text(phrase).split(), text.split()
+    for start in range(len(said) - len(words) + 1):
+        window = said[start:start + len(words)]
+        slips = [(w, p) for w, p in zip(window, words) if w != p]
+        if len(slips) == 1 and len(slips[0][1]) >= 5 and slips[0][0] not in known and one_edit(*slips[0]):
+            return True
+    return False
+
+
+def names_value(text: str, pb: Phrasebook, type_name: str, value: str) -> bool:
+    """Whether the normalised ``text`` names enum ``value`` by one of its forms, maybe with one slip."""
+    forms = pb.enum_forms(type_name, value)
+    if _said_any(text, forms):
+        return True
+    known = {w for values in pb.enums.values() for fs in values.values() for f in fs for w in normalize_text(f).split()}
+    return any(typed_with_a_slip(text, f, known) for f in forms)
+
+
 def number_unsaid(text: str, spec: ParamSpec, value: float) -> str | None:
     """Why the normalised ``text`` does not say ``value`` (with its direction), or None."""
     if spec.directional:
@@ -88,8 +122,7 @@ def _value_unsaid(text: str, pb: Phrasebook, catalog: Catalog, skill: str, pname
         item = Param(type=p.items or "string")
         return next((why for v in value if (why := _value_unsaid(text, pb, catalog, skill, pname, item, v))), None)
     if catalog.is_enum(p.type):
-        said = _said_any(text, pb.enum_forms(p.type, value))
-        return None if said else f"{p.type} not mentioned: '{value}'"
+        return None if names_value(text, pb, p.type, value) else f"{p.type} not mentioned: '{value}'"
     if p.type in ("number", "integer"):
         return number_unsaid(text, spec, value)
     if p.type == "boolean":
@@ -174,6 +207,6 @@ def unnamed_places(command: str, calls: Iterable[Call], catalog: Catalog, pb: Ph
             if type_name not in places:
                 continue
             for v in value if isinstance(value, list) else [value]:
-                if isinstance(v, str) and whole_ref(v) is None and not _said_any(text, pb.enum_forms(type_name, v)):
+                if isinstance(v, str) and whole_ref(v) is None and not names_value(text, pb, type_name, v):
                     out.append(Mismatch(f"{type_name} not named: '{v}'", i, call.skill, pname, value=v))
     return out

@@ -34,7 +34,9 @@ from a *changed copy* of the catalog's phrasebook, so every kind of command
 - ``casual``: a verified command typed as people type in a hurry ("go to the
   bathroom n check whats on the sink", "pls", "u"), a letter dropped or two
   swapped in a longer word. Kept only if the changed command still passes the
-  three checks (a value word garbled is no longer said, so it is dropped).
+  three checks. A slip may fall on a place's name ("the livng room"): the
+  meaning check reads one letter dropped, added, changed or swapped in a word
+  of five letters or more as that name, as the planner's place check does.
 
 A correction may also take back a direction ("turn left... actually no, to the
 right").
@@ -254,10 +256,18 @@ def correction(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen:
     return _draw(catalog, changed, world, n, seed, "correction", accept, seen)
 
 
-def _unit_forms(unit_words: set[str], value: float) -> list[str]:
-    """``value`` (in the parameter's unit) said in a larger or smaller unit, or []."""
+#: Angles said as parts of a turn.
+TURNS = {90.0: ["a quarter turn", "a quarter of a turn", "a quarter-turn"], 180.0: ["half a turn", "a half turn"],
+         270.0: ["three quarters of a turn"], 360.0: ["a full turn", "one full turn", "a full circle"]}
+
+
+def _unit_forms(unit_words: set[str], value: float, turns: bool = False) -> list[str]:
+    """``value`` (in the parameter's unit) said in a larger or smaller unit, or [];
+    ``turns``: an angle to turn by may be said as part of a turn."""
     if unit_words & {"second", "seconds", "sec", "secs"} and value % 60 == 0 and value >= 60:
         return ["a minute", "one minute"] if value == 60 else _minutes(value) + [f"{int(value // 60)} min"]
+    if turns and unit_words & {"degree", "degrees"} and value in TURNS:
+        return TURNS[value]
     if unit_words & {"meter", "meters", "metre", "metres"} and 0 < value < 1:
         cm = round(value * 100)
         words = (number_words(cm) or [str(cm)])[0]
@@ -281,12 +291,12 @@ def units(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set[
                 continue
             top = p.maximum if p.maximum is not None else 600
             candidates = [60.0 * k for k in range(1, 11)] + [0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9]
-            values = [v for v in candidates if v <= top and (p.minimum is None or v >= max(p.minimum, 0))
-                      and _unit_forms(unit_words, v)]
-            if values:
-                spec.values = values
-                spec.special = {v: _unit_forms(unit_words, v) for v in values}
-                markers += [f.split()[-1] for v in values for f in _unit_forms(unit_words, v)]
+            candidates += list(TURNS)
+            forms = {v: f for v in sorted(set(candidates)) if v <= top and (p.minimum is None or v >= max(p.minimum, 0))
+                     and (f := _unit_forms(unit_words, v, spec.directional))}
+            if forms:
+                spec.values, spec.special = list(forms), forms
+                markers += [f if f in TURNS.get(v, ()) else f.split()[-1] for v, fs in forms.items() for f in fs]
     if not markers:
         return []
     verify = verifier_for(changed)
@@ -350,19 +360,22 @@ def near_miss(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: 
     return out
 
 
+#: Share of casual commands whose slip may fall on the name of a place (an enum value).
+VALUE_SLIPS = 0.4
 _TYPO_WORD = re.compile(r"\b[a-z]{5,}\b")
 
 
-def casual_spelling(text: str, rng: random.Random, protected: set[str]) -> str:
+def casual_spelling(text: str, rng: random.Random, protected: set[str], only: set[str] | None = None) -> str:
     """``text`` as typed in a hurry: casual spellings, no capitals or final stop, maybe a
-    typo in one word of five letters or more that is not in ``protected``."""
+    typo in one word of five letters or more that is not in ``protected`` (and is in ``only``)."""
     out = text.lower() if rng.random() < 0.7 else text
     for word, casual in CASUAL_WORDS.items():
         pattern = re.compile(r"(?<![\w'])" + re.escape(word) + r"(?![\w'])", re.IGNORECASE)
         out = pattern.sub(lambda m: rng.choice(casual) if rng.random() < 0.6 else m.group(0), out)
     if rng.random() < 0.5:
         out = out.rstrip(".!")
-    words = [m for m in _TYPO_WORD.finditer(out) if m.group(0).lower() not in protected]
+    words = [m for m in _TYPO_WORD.finditer(out) if m.group(0).lower() not in protected
+             and (only is None or m.group(0).lower() in only)]
     if words and rng.random() < 0.5:
         m = rng.choice(words)
         w, i = m.group(0), rng.randrange(1, len(m.group(0)) - 1)
@@ -375,13 +388,18 @@ def casual(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set
            verify: Callable[[Sample], bool]) -> list[Sample]:
     """Verified commands typed casually; kept only if the changed command passes the three checks."""
     rng = random.Random(seed)
-    protected = {w for f in _all_forms(catalog, pb) for w in normalize_text(f).split()}
-    protected |= {w for names in pb.names.values() for n_ in names for w in normalize_text(n_).split()}
+    places = {w for f in _all_forms(catalog, pb) for w in normalize_text(f).split()}
+    protected = {w for names in pb.names.values() for n_ in names for w in normalize_text(n_).split()}
     protected |= {w for spec in pb.params.values() for forms in spec.words.values() for f in forms
                   for w in normalize_text(f).split()}
 
     def accept(sample: Sample) -> Sample | None:
-        changed = casual_spelling(sample.command, rng, protected)
+        # a slip in a place's name is read as that place ("the livng room"): meaning.typed_with_a_slip
+        slip = rng.random() < VALUE_SLIPS
+        if slip:
+            changed = casual_spelling(sample.command, rng, protected, only=places)
+        else:
+            changed = casual_spelling(sample.command, rng, protected | places)
         if changed == sample.command or changed.lower() in seen:
             return None
         kept = sample.model_copy(update={"command": changed})

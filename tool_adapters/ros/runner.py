@@ -170,10 +170,11 @@ class RosSkillRunner:
         client = self._client(b, name)
         await self._wait_for_server(b, name, client.server_is_ready)
         loop = asyncio.get_running_loop()
+        read = b.feedback_reader(goal)
 
         def on_feedback(msg: Any) -> None:  # rclpy's thread
             try:
-                progress, text = b.progress(msg.feedback)
+                progress, text = read(msg.feedback)
             except Exception:
                 log.exception("bad feedback from %s", name)
                 return

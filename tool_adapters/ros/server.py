@@ -162,7 +162,7 @@ class SkillServer:
                 values: dict[str, Any] = {}
                 if b.progress_field and progress is not None:
                     values[b.progress_field] = float(progress)
-                if b.feedback_message_field:
+                if b.feedback_message_field and "{" not in b.feedback_message_field:  # not a template
                     values[b.feedback_message_field] = str(message)
                 goal_handle.publish_feedback(fill(b.feedback_cls(), values))
             except Exception:
