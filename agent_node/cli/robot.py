@@ -122,7 +122,8 @@ def build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     n = args.n or examples_for(args.budget_min, args.threads)
     inputs = {"catalog": sha256_of(Path(args.catalog)), "phrases": sha256_of(phrases_src) if phrases_src else None,
-              "model": base.name, "n": n, "seed": args.seed, "budget": args.budget_min, "threads": args.threads}
+              "model": base.name, "n": n, "seed": args.seed, "budget": args.budget_min, "threads": args.threads,
+              "decline_scale": args.decline_scale}
     b = Build(out, inputs)
     name = args.name or out.resolve().name
     files: dict[str, Path | None] = {}
@@ -145,7 +146,8 @@ def build(args: argparse.Namespace) -> int:
     def stage_data() -> None:
         from agent_node.training import sft_data
 
-        samples, by_source = sft_data.build(catalog, n, args.seed, pb, exclude=_commands(args.exclude))
+        samples, by_source = sft_data.build(catalog, n, args.seed, pb, exclude=_commands(args.exclude),
+                                            decline_scale=args.decline_scale)
         sft_data.write(samples, data)
         print(f"      {len(samples)} verified commands ({dict(by_source)})", file=sys.stderr)
     b.run("data", stage_data)
@@ -316,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"generated commands the report plans with the new adapter (default {HELD_OUT})")
     bd.add_argument("--seed", type=int, default=0)
     bd.add_argument("--threads", type=int, default=2)
+    bd.add_argument("--decline-scale", type=float, default=1.0, help=argparse.SUPPRESS)
     bd.add_argument("--max-steps", type=int, default=0, help=argparse.SUPPRESS)
     bd.add_argument("--batch", type=int, default=8, help=argparse.SUPPRESS)
     bd.add_argument("--rank", type=int, default=16, help=argparse.SUPPRESS)

@@ -7,7 +7,7 @@ over time, publishes that pose as AMCL does (``/amcl_pose``,
 ``geometry_msgs/PoseWithCovarianceStamped``), sends Nav2's feedback, honours
 cancel and fails with Nav2's error codes:
 
-- a goal in a frame other than ``map``: ``TF_ERROR`` (9002);
+- a goal in a frame other than ``map``: the planner's ``TF_ERROR`` (202);
 - a goal within ``blocked_radius_m`` of a point of ``blocked`` ("x,y" texts): the
   planner's ``NO_VALID_PATH`` (208) after a moment of planning;
 - a spin or drive longer than its ``time_allowance``: ``TIMEOUT``;
@@ -43,7 +43,7 @@ NODE_NAME = "nav2_sim"
 #: Simulated seconds per step of a motion.
 STEP_S = 0.05
 #: Error codes of Nav2 Jazzy's planner server (ComputePathToPose), passed on by the navigator.
-NO_VALID_PATH = 208
+PLANNER_TF_ERROR, NO_VALID_PATH = 202, 208
 
 PARAMETERS = [
     Spec("x", 2.0, "start x in the map frame, metres"),
@@ -135,8 +135,7 @@ class Nav2Sim:
         goal, result = goal_handle.request, NavigateToPose.Result()
         frame = goal.pose.header.frame_id
         if frame not in ("map", ""):
-            return self._finish(goal_handle, result, "", NavigateToPose.Result.TF_ERROR,
-                                f"no transform from '{frame}' to 'map'")
+            return self._finish(goal_handle, result, "", PLANNER_TF_ERROR, f"no transform from '{frame}' to 'map'")
         tx, ty = goal.pose.pose.position.x, goal.pose.pose.position.y
         if any(math.hypot(tx - bx, ty - by) <= self.p["blocked_radius_m"] for bx, by in self.blocked):
             self._sleep(0.3)

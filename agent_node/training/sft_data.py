@@ -33,6 +33,8 @@ VARIATION_SHARE = {"correction": 0.08, "unknown_place": 0.06, "out_of_bounds": 0
 #: Share of requests no skill serves drawn on top of the generator's own (its mix has 8 %):
 #: a small model bends them into a nearby skill ("lock the front door" -> lights off).
 EXTRA_DECLINES = 0.04
+#: The variations whose plans are empty (the robot must decline).
+DECLINING = ("unknown_place", "out_of_bounds", "near_miss")
 
 
 def prompt_of(command: str) -> str:
@@ -46,14 +48,16 @@ def completion_of(sample: Sample) -> str:
 
 
 def build(catalog: Catalog, n: int, seed: int = 0, phrasebook: Phrasebook | None = None,
-          exclude: Iterable[str] = ()) -> tuple[list[Sample], Counter]:
+          exclude: Iterable[str] = (), decline_scale: float = 1.0) -> tuple[list[Sample], Counter]:
     """About ``n`` verified samples (generator and variations), shuffled; ``exclude``
-    are commands never to train on (an evaluation set's). Returns them and their
-    counts by source."""
+    are commands never to train on (an evaluation set's); ``decline_scale`` scales the
+    shares of the variations that must be declined (the rest goes to the generator's
+    own commands). Returns them and their counts by source."""
     pb = phrasebook or load_phrasebook(catalog)
     world = default_world(catalog)
-    counts = {name: int(n * share) for name, share in VARIATION_SHARE.items()}
-    declines = int(n * EXTRA_DECLINES)
+    counts = {name: int(n * share * (decline_scale if name in DECLINING else 1.0))
+              for name, share in VARIATION_SHARE.items()}
+    declines = int(n * EXTRA_DECLINES * decline_scale)
     base = generate_report(catalog, n - sum(counts.values()) - declines, seed, pb, world).samples
     base += [s.model_copy(update={"id": s.id.replace("syn-", "decline-", 1)}) for s in
              generate_report(catalog, declines, seed + 2000, pb, world, mix={"none": 1.0}).samples]
