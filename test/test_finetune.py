@@ -299,8 +299,8 @@ def test_units_say_angles_to_turn_by_as_parts_of_a_turn_and_pass_the_three_check
             return lambda s: not checker.verify(s)
         samples = variations.units(CATALOG, PB, WORLD, 120, seed=5, seen=set(), verifier_for=verifier_for)
     assert len(samples) >= 100
-    turns = {"three quarters of a turn": 270, "a quarter turn": 90, "a quarter of a turn": 90, "a quarter-turn": 90,
-             "half a turn": 180, "a half turn": 180, "one full turn": 360, "a full turn": 360, "a full circle": 360}
+    turns = {form: angle for angle, forms in variations.TURNS.items() for form in forms}
+    turns = dict(sorted(turns.items(), key=lambda item: -len(item[0])))  # "three quarters of a turn" first
     said = [(s, next(f for f in turns if f in s.command.lower())) for s in samples
             if any(f in s.command.lower() for f in turns)]
     assert said, "no angle said as part of a turn"
