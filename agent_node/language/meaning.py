@@ -1,7 +1,8 @@
 """Does a plan mean what the command says? Checks by the catalog's phrasebook.
 
 - :func:`unsaid`: what the plan uses that the command does not say: every enum
-  value (in one of its surface forms), name, number (digits or words, the sign
+  value (in one of its surface forms, one word maybe typed with a slip: "the
+  livng room", see :func:`names_value`), name, number (digits or words, the sign
   by direction words) and on/off flag; free text and ``$N`` are exempt.
 - :func:`unused_mentions`: the enum values (places, doors) the command names
   that no call uses and no called skill's description names either ("go to the
