@@ -97,6 +97,21 @@ class Nodes:
             self.stop(name)
 
 
+def wait_up(probe: "Probe", nodes: Nodes, robot_topic: str | None = "/sim_robot/calls", what: str = "the robot",
+            ready_s: float = 60.0) -> None:
+    """Until the agent is ready and someone publishes ``robot_topic``; else AssertionError
+    with every node's log."""
+    try:
+        probe.wait_ready(ready_s)
+        if robot_topic:
+            probe.wait_for(lambda: probe.node.count_publishers(robot_topic) > 0, 30, what)
+    except AssertionError:
+        raise AssertionError("nodes did not come up:\n" + "\n".join(nodes.log(n) for n in nodes.procs)) from None
+    # The graph shows an endpoint before every reader has matched every writer; a message sent
+    # in between is lost to a volatile reader, so let matching settle before the first command.
+    time.sleep(1.0)
+
+
 def _param_text(value: Any) -> str:
     if value == "":
         return "''"

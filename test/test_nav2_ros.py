@@ -9,10 +9,9 @@ loopback only (test/ros_helpers.py).
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
-from ros_helpers import REPO, Nodes, Probe, new_domain_id, ros_env
+from ros_helpers import REPO, Nodes, Probe, new_domain_id, ros_env, wait_up
 
 PLANS = [
     ("go to the kitchen, turn left and tell me where you are",
@@ -40,13 +39,11 @@ def nav2(tmp_path_factory):
                         "speech": False, "max_replans": 0, "audit_log": ""})
     probe = Probe(domain, robot="/nav2_sim")
     try:
-        probe.wait_ready(60)
-        probe.wait_for(lambda: probe.node.count_publishers("/amcl_pose") > 0, 30, "the Nav2 stand-in")
-        time.sleep(1.0)  # let every reader match its writer before the first command
+        wait_up(probe, nodes, "/amcl_pose", "the Nav2 stand-in")
     except AssertionError:
         probe.close()
         nodes.stop_all()
-        raise AssertionError("nodes did not come up:\n" + "\n".join(nodes.log(n) for n in nodes.procs))
+        raise
     yield probe
     probe.close()
     nodes.stop_all()
@@ -127,12 +124,7 @@ def test_the_simulated_house_serves_the_nav2_bindings_too(tmp_path):
                 params={"bindings": bindings, "plans_file": str(plans), "speech": False, "audit_log": ""})
     probe = Probe(domain)
     try:
-        try:
-            probe.wait_ready(60)
-            probe.wait_for(lambda: probe.node.count_publishers("/sim_robot/calls") > 0, 30, "the robot")
-        except AssertionError:
-            raise AssertionError("nodes did not come up:\n" + "\n".join(nodes.log(n) for n in nodes.procs))
-        time.sleep(1.0)
+        wait_up(probe, nodes)
         answer = command(probe, errand[0], timeout=60)
         assert answer == ("I went to the kitchen, I picked up the red cup, Bob is in the living room, I went to"
                           " the living room, I waited 1.5 seconds and I am in the living room."), answer

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from ros_helpers import BIN, REPO, Nodes, Probe, new_domain_id, ros_env
+from ros_helpers import BIN, REPO, Nodes, Probe, new_domain_id, ros_env, wait_up
 from std_msgs.msg import String
 
 from agent_node.execution.audit import read_audit
@@ -52,16 +52,11 @@ def start_house(tmp: Path, robot: bool = True, ready_s: float = 60.0, robot_para
     nodes.start("agent", "agent_node", "--params-file", str(REPO / "config/agent_params.yaml"), params=params)
     probe = Probe(domain)
     try:
-        probe.wait_ready(ready_s)
-        if robot:
-            probe.wait_for(lambda: probe.node.count_publishers("/sim_robot/calls") > 0, 30, "the robot")
-        # The graph shows an endpoint before every reader has matched every writer; a message sent
-        # in between is lost to a volatile reader, so let matching settle before the first command.
-        time.sleep(1.0)
+        wait_up(probe, nodes, "/sim_robot/calls" if robot else None, ready_s=ready_s)
     except AssertionError:
         probe.close()
         nodes.stop_all()
-        raise AssertionError("nodes did not come up:\n" + "\n".join(nodes.log(n) for n in nodes.procs))
+        raise
     return SimpleNamespace(nodes=nodes, probe=probe, audit=tmp / "audit.jsonl", domain=domain, tmp=tmp)
 
 
@@ -340,12 +335,7 @@ def test_another_robot_runs_from_its_profile_over_dds(tmp_path):
                         "audit_log": str(tmp_path / "audit.jsonl")})
     probe = Probe(domain)
     try:
-        try:
-            probe.wait_ready(60)
-            probe.wait_for(lambda: probe.node.count_publishers("/sim_robot/calls") > 0, 30, "the robot")
-        except AssertionError:
-            raise AssertionError("nodes did not come up:\n" + "\n".join(nodes.log(n) for n in nodes.procs))
-        time.sleep(1.0)
+        wait_up(probe, nodes)
         answer = command(probe, ERRAND[0], timeout=60)
         assert "insulin" in answer.lower() or "done" in answer.lower() or "%" in answer, answer
         (plan,) = [p for p in probe.messages("plan") if p["command"] == ERRAND[0]]

@@ -95,29 +95,19 @@ class Nav2Sim:
     def _sleep(self, sim_s: float) -> None:
         time.sleep(sim_s * self.p["time_scale"])
 
-    def _steps(self, goal_handle: Any, seconds: float, allowance: float | None = None):
-        """Yield once per step of ``seconds`` of motion; stops early on cancel (returns
-        "cancelled") or when the time allowance runs out (returns "timeout")."""
-        steps = max(1, math.ceil(seconds / STEP_S))
-        for i in range(steps):
-            if goal_handle.is_cancel_requested:
-                return "cancelled"
-            if allowance and (i + 1) * STEP_S > allowance:
-                return "timeout"
-            self._sleep(STEP_S)
-            yield i + 1, steps
-        return "done"
-
     def _run(self, goal_handle: Any, seconds: float, step: Callable[[float], None],
              allowance: float | None = None) -> str:
-        """Move through ``step(fraction done)`` over ``seconds``; "done", "cancelled" or "timeout"."""
-        walk = self._steps(goal_handle, seconds, allowance)
-        while True:
-            try:
-                i, n = next(walk)
-            except StopIteration as stop:
-                return stop.value
-            step(i / n)
+        """Move through ``step(fraction done)`` over ``seconds`` of motion: "done", or
+        "cancelled" on cancel, or "timeout" once the time allowance runs out."""
+        steps = max(1, math.ceil(seconds / STEP_S))
+        for i in range(1, steps + 1):
+            if goal_handle.is_cancel_requested:
+                return "cancelled"
+            if allowance and i * STEP_S > allowance:
+                return "timeout"
+            self._sleep(STEP_S)
+            step(i / steps)
+        return "done"
 
     @staticmethod
     def _finish(goal_handle: Any, result: Any, outcome: str, code: int = 0, why: str = "") -> Any:

@@ -391,10 +391,6 @@ class SkillBinding:
         return FeedbackReader(self.progress_field, fb.remaining, fb.done, total, message,
                               message is not None and "{" in message)
 
-    def progress(self, feedback: Any) -> tuple[float | None, str]:
-        """(progress, text) of one feedback message, on its own."""
-        return self.feedback_reader()(feedback)
-
     # -- robot side (serving a SkillRunner over the same bindings) --------------
     def args_from(self, request: Any, fixed: dict[str, Any] | None = None) -> dict[str, Any]:
         """The skill's arguments from a request/goal/message (and template values)."""
@@ -674,9 +670,9 @@ def _resolve_feedback(spec: BindingSpec, feedback_cls: type | None,
         problems += [f"feedback.message: '{{{n}}}' is not a feedback field (fields: {', '.join(fb_fields)})"
                      for n in sorted(names - set(fb_fields))]
         found["message"] = fb.message
-    if fb.remaining is not None or fb.done is not None:
-        found["progress"] = ""  # progress comes from remaining or done
-    for key, want in (("progress", "number"), ("message", "string")):
+    read = [("message", "string")] if fb.remaining is not None or fb.done is not None else \
+        [("progress", "number"), ("message", "string")]  # else progress comes from remaining or done
+    for key, want in read:
         if key in found:
             continue
         given = getattr(fb, key)
@@ -694,7 +690,7 @@ def _resolve_feedback(spec: BindingSpec, feedback_cls: type | None,
             problems.append(f"feedback.{key}: '{given}' is a {ftype.describe()}, not a {want}")
             continue
         found[key] = given
-    return found.get("progress") or None, found.get("message"), problems
+    return found.get("progress"), found.get("message"), problems
 
 
 def _resolve_result(skill: Skill, spec: BindingSpec, kind: Kind, response_cls: type | None, short: str,

@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 DURATION = "builtin_interfaces/Duration"
 QUATERNION = "geometry_msgs/Quaternion"
@@ -171,9 +171,8 @@ def load_value_map(name: str, spec: ValueMapSpec) -> tuple[ValueMap | None, list
         for key, raw in spec.values.items():
             try:
                 poses[key] = Pose.model_validate(raw)
-            except Exception as e:  # pydantic's message names the missing or unknown key
-                errors = getattr(e, "errors", lambda: [])()
-                why = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'pose'}: {err['msg']}" for err in errors) or str(e)
+            except ValidationError as e:  # its errors name the missing or unknown key
+                why = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'pose'}: {err['msg']}" for err in e.errors())
                 problems.append(f"value_maps.{name}.{key}: not a pose {{x, y, yaw_deg}} ({why})")
     if problems:
         return None, problems
