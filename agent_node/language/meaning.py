@@ -3,7 +3,9 @@
 - :func:`unsaid`: what the plan uses that the command does not say: every enum
   value (in one of its surface forms, one word maybe typed with a slip: "the
   livng room", see :func:`names_value`), name, number (digits or words, the sign
-  by direction words) and on/off flag; free text and ``$N`` are exempt.
+  by direction words; seconds also in minutes or hours: "2 minutes" says 120)
+  and on/off flag; free text and ``$N`` are exempt, and so is a call a set phrase
+  of the phrasebook says whole ("turn around": ``rotate(angle_deg=180)``).
 - :func:`unused_mentions`: the enum values (places, doors) the command names
   that no call uses and no called skill's description names either ("go to the
   charging dock" is met by ``dock()``, "Return to the charging dock ...").
@@ -110,7 +112,27 @@ def number_unsaid(text: str, spec: ParamSpec, value: float) -> str | None:
                 return f"direction not mentioned: {sign} {value}"
     else:
         forms = number_forms(value, signed=True) + spec.special.get(float(value), [])
+    forms += in_larger_units(spec, value)
     return None if _said_any(text, forms) else f"number not mentioned: {value}"
+
+
+#: Larger units of a parameter in seconds: (seconds in one, its names).
+LARGER_UNITS = ((60.0, ("minutes", "minute", "mins", "min")), (3600.0, ("hours", "hour", "hrs", "hr")))
+
+
+def in_larger_units(spec: ParamSpec, value: float) -> list[str]:
+    """``value`` seconds said in minutes or hours ("2 minutes", "one and a half
+    hours", "a minute"), for a parameter said in seconds; [] otherwise."""
+    if value <= 0 or not {w for pair in spec.units for w in pair} & {"second", "seconds", "sec", "secs"}:
+        return []
+    out = []
+    for per, names in LARGER_UNITS:
+        k = value / per
+        if k >= 0.5 and (2 * k).is_integer():
+            out += [f"{form} {name}" for form in number_forms(k) for name in names]
+            out += {1.0: [f"a {names[1]}", f"an {names[1]}"], 0.5: [f"half a {names[1]}", f"half an {names[1]}"],
+                    1.5: [f"a {names[1]} and a half", f"an {names[1]} and a half"]}.get(k, [])
+    return out
 
 
 def _value_unsaid(text: str, pb: Phrasebook, catalog: Catalog, skill: str, pname: str, p: Param,
@@ -136,14 +158,28 @@ def _value_unsaid(text: str, pb: Phrasebook, catalog: Catalog, skill: str, pname
 def unsaid(command: str, calls: Iterable[Call], catalog: Catalog, pb: Phrasebook) -> list[Mismatch]:
     """Every argument value of ``calls`` that ``command`` does not say, in plan order."""
     text = normalize_text(command)
+    whole = set_phrase_calls(text, pb)
     out = []
     for i, call in enumerate(calls, start=1):
+        if (call.skill, call.args) in whole:
+            continue  # "turn around" says rotate(angle_deg=180) whole
         skill = catalog.skill(call.skill)
         for pname, value in call.args.items():
             p = skill.params.get(pname) if skill else None
             why = p and _value_unsaid(text, pb, catalog, call.skill, pname, p, value)
             if why:
                 out.append(Mismatch(why, i, call.skill, pname))
+    return out
+
+
+def set_phrase_calls(text: str, pb: Phrasebook) -> list[tuple[str, dict[str, Any]]]:
+    """The calls of the phrasebook's set phrases (one-call composites: "turn around")
+    that the normalised ``text`` says (normalised text is padded: a phrase matches whole words)."""
+    out = []
+    for comp in pb.composites:
+        if len(comp.plan) == 1 and any(not t.slots() and normalize_text(t.text) in text for t in comp.templates):
+            task = comp.skeleton().tasks[0]
+            out.append((task.skill, task.args))
     return out
 
 
