@@ -13,7 +13,7 @@ import yaml
 from agent_node.catalog.skills import Catalog, load_catalog
 from agent_node.cli.datagen import main
 from agent_node.datagen.arrange import Arrangement
-from agent_node.datagen.compose import Infeasible
+from agent_node.datagen.compose import Infeasible, type_pairs
 from agent_node.datagen.generate import generate, generate_report, kind_schedule
 from agent_node.datagen.samples import KINDS, PlanCall, Sample, Setup, read_jsonl, write_jsonl
 from agent_node.datagen.verify import check_execution, check_format, check_meaning, verify
@@ -27,11 +27,13 @@ from agent_node.language.phrasebook import (
     number_forms,
     number_words,
 )
+from agent_node.language.skill_words import natural_templates, noun_forms
 from tool_adapters.sim.world import load_world
 
 CATALOG = load_catalog()
 WORLD = load_world()
-SIZES = {"single": (1, 1), "parallel": (2, 3), "chain": (2, 4), "body": (2, 6), "mix": (4, 7), "none": (0, 0)}
+# a body of one call is a set phrase ("turn around")
+SIZES = {"single": (1, 1), "parallel": (2, 3), "chain": (2, 4), "body": (1, 6), "mix": (4, 7), "none": (0, 0)}
 
 
 def sample(command: str, *calls: tuple[str, dict[str, Any]], setup: Setup | None = None) -> Sample:
@@ -125,7 +127,7 @@ def test_chains_cite_earlier_results(reports):
 
 def test_setups_arrange_what_plans_need(reports):
     samples = [s for r in reports.values() for s in r.samples]
-    bodies = [s for s in samples if s.kind == "body" and s.plan[1].skill == "pick"
+    bodies = [s for s in samples if s.kind == "body" and len(s.plan) > 1 and s.plan[1].skill == "pick"
               and s.plan[0].skill == "navigate_to"]
     assert bodies
     for s in bodies:  # "bring X from A ...": X is in A
@@ -333,3 +335,61 @@ def test_cli_reports_a_broken_phrasebook(tmp_path, capsys):
     path = broken_phrasebook(tmp_path, lambda data: data["skills"].update(fly={"templates": ["fly"]}))
     assert main(["--out", str(tmp_path / "x.jsonl"), "-n", "5", "--phrasebook", str(path)]) == 2
     assert "no such skill" in capsys.readouterr().err
+
+
+def test_typed_chains_cite_only_a_look_up_and_may_fold_it_into_the_consumer():
+    """A look-up's answer feeds the next skill, said in two steps or in one clause that
+    names what was looked up ("go to wherever the box is"); a result of a skill that
+    moved the robot is never cited: "move to shelf a, then ... there" means shelf a."""
+    catalog = Catalog.from_dict({
+        "zones": ["loading_bay", "shelf_a", "shelf_b"],
+        "skills": [
+            {"name": "move_to", "kind": "action", "description": "Move the cart to a zone.", "resources": ["base"],
+             "params": {"zone": {"type": "zone"}}, "returns": {"type": "zone"}},
+            {"name": "find_item", "kind": "service", "description": "Find which zone an item is in.",
+             "params": {"item": {"type": "string"}}, "returns": {"type": "zone"}},
+            {"name": "get_battery", "kind": "service", "description": "Read the battery charge.",
+             "returns": {"type": "number"}},
+            {"name": "send_note", "kind": "service", "description": "Send a note to a person.",
+             "params": {"recipient": {"type": "string"}, "text": {"type": "string"}}},
+        ]})
+    pb = load_phrasebook(catalog)
+    pairs = type_pairs(catalog, pb)
+    assert ("find_item", "move_to", "zone") in pairs and ("get_battery", "send_note", "text") in pairs
+    assert not [p for p in pairs if p[0] == "move_to"]
+    report = generate_report(catalog, 120, seed=4, mix={"chain": 1.0})
+    assert len(report.samples) == 120
+    folded = [s for s in report.samples if " then " not in s.command.lower() and "after that" not in s.command.lower()]
+    assert len(folded) >= 30
+    for s in report.samples:
+        assert s.plan[1].args.get("zone", s.plan[1].args.get("text", "")).count("$1") == 1, s
+        assert verify(s, catalog, pb) == [], s
+        if s.plan[0].skill == "find_item":
+            assert s.plan[0].args["item"] in s.command.lower(), s
+
+
+def test_a_skill_is_also_said_with_everyday_names_of_its_noun():
+    catalog = Catalog.from_dict({"skills": [
+        {"name": "ride_elevator", "kind": "action", "description": "Ride the elevator to a floor.",
+         "resources": ["base"], "params": {"floor": {"type": "integer", "minimum": -1, "maximum": 6}}},
+        {"name": "set_spotlight", "kind": "service", "description": "Switch the spotlight.",
+         "params": {"on": {"type": "boolean"}}},
+        {"name": "get_battery", "kind": "service", "description": "Read the battery.", "returns": {"type": "number"}},
+    ]})
+    said = {s.name: natural_templates(s) for s in catalog.skills}
+    assert "take the lift to floor {floor:num}" in said["ride_elevator"]
+    assert "ride the elevator to floor {floor:num}" in said["ride_elevator"]
+    assert "turn the light {on}" in said["set_spotlight"] and "turn the spotlight {on}" in said["set_spotlight"]
+    assert "what's the charge?" in said["get_battery"]
+    assert noun_forms("") == [""] and noun_forms("landing spot") == ["landing spot"]
+
+
+def test_a_setting_of_one_choice_is_also_said_by_the_choice():
+    catalog = Catalog.from_dict({"modes": ["slow", "normal"], "skills": [
+        {"name": "set_speed_mode", "kind": "service", "description": "Set the speed mode.",
+         "params": {"mode": {"type": "mode"}}}]})
+    said = natural_templates(catalog.skills[0])
+    assert "set the speed mode to {mode}" in said
+    assert "switch to {mode:bare} mode" in said and "go back to {mode:bare} speed" in said
+    report = generate_report(catalog, 40, seed=2, mix={"single": 1.0})
+    assert any(s.command.lower().startswith(("switch to slow", "switch to normal")) for s in report.samples)

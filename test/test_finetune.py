@@ -97,6 +97,10 @@ def test_sequences_repeat_a_skill_with_its_own_values_and_pass_the_three_checks(
             assert not verifier.verify(s), s.command
     mixed = [s for s in samples if len({c.args["angle_deg"] > 0 for c in s.plan if c.skill == "rotate"}) == 2]
     assert mixed, "no sequence turns both ways"
+    phrases = ("turn around", "turn round", "spin around", "u-turn", "other way", "about face")
+    set_phrase = [s for s in samples if any(p in s.command.lower() for p in phrases)]
+    assert set_phrase and all({"skill": "rotate", "args": {"angle_deg": 180}} in [c.model_dump() for c in s.plan]
+                              for s in set_phrase), "no sequence with a set phrase ('turn around')"
 
 
 def test_near_misses_ask_an_unserved_action_of_a_known_thing_and_are_declined():

@@ -13,6 +13,7 @@ from agent_node.catalog.values import INLINE_REF, renumber_refs
 from agent_node.language.phrasebook import (
     FREE_DOMAINS,
     SLOT,
+    Composite,
     Phrasebook,
     TemplateSpec,
     digits,
@@ -29,6 +30,8 @@ from agent_node.datagen.samples import KINDS, Call, Kind
 #: Probabilities of the surface variations.
 P_FILLER, P_POLITE, P_CAPITAL, P_WORDS, P_SPECIAL, P_NEGATIVE, P_WORLD_NAME, P_MERGED = (
     0.15, 0.25, 0.5, 0.4, 0.35, 0.4, 0.8, 0.35)
+#: Share of chains drawn by result type said in one clause that names the look-up's answer.
+P_FOLDED_CHAIN = 0.5
 #: Words of a skill's name or result that make the result a file to attach.
 MEDIA_WORDS = ("photo", "picture", "image", "snapshot", "video", "clip", "recording", "scan", "file")
 #: First words of a question (not wrapped in "can you ...").
@@ -139,7 +142,9 @@ class Voice:
     def say(self, value: Any, binding: Binding, mod: str) -> str:
         """The words for one value in a slot with modifier ``mod``."""
         if isinstance(value, str) and INLINE_REF.search(value):  # a result, said as "it", "there"...
-            return "there" if mod == "in" else self.rng.choice(self.result_words or self.pb.lang.ref_words)
+            if mod == "in" and not self.result_words:
+                return "there"
+            return self.rng.choice(self.result_words or self.pb.lang.ref_words)
         if isinstance(value, list) and not self.param(binding).type == "array":
             return self.listing([self.say(v, binding, mod) for v in value])
         p = self.param(binding)
@@ -305,8 +310,9 @@ class Composer:
         return Segment(text.rstrip("?"), calls, template.question)
 
     # -- composites ------------------------------------------------------------------------
-    def composite(self, kind: str) -> Segment:
-        comp = self.rng.choice(self.chains if kind == "chain" else self.bodies)
+    def composite(self, kind: str, comp: Composite | None = None) -> Segment:
+        """A composite of ``kind`` drawn from the phrasebook's (or ``comp``), said."""
+        comp = comp or self.rng.choice(self.chains if kind == "chain" else self.bodies)
         skeleton = comp.skeleton()
         bindings: dict[str, Binding] = dict(skeleton_slots(skeleton))
         template = self.rng.choice(comp.templates)
@@ -318,26 +324,39 @@ class Composer:
         return Segment(text.rstrip("?"), calls, template.question, held)
 
     def chain(self) -> Segment:
+        """A composite of the phrasebook, or without any a look-up feeding a skill by
+        the type of its result."""
         return self.composite("chain") if self.chains else self.typed_chain()
 
     def body(self) -> Segment:
         return self.composite("body")
 
     def typed_chain(self) -> Segment:
-        """Producer then consumer, joined by a result of a fitting type (any catalog)."""
+        """Producer then consumer, joined by a result of a fitting type (any catalog):
+        said as two steps ("where is Bob, then go there") or, for a look-up of a named
+        thing or a message of a look-up's answer, folded into the consumer's words
+        ("go to wherever Bob is", "text Ann your battery level")."""
         producer, consumer, pname = self.rng.choice(self.pairs)
         first = self.single(producer)
         spec = self.pb.spec(consumer, pname)
-        value = "$1" if spec.domain != "text" else "The result is $1."
-        templates = [t for t in self.pb.skills[consumer].templates if pname in t.slot_names()]
-        if spec.domain == "text":
-            self.voice.result_words = result_phrases(self.catalog.skill(producer), first.calls[0][1])
+        text_slot = spec.domain == "text"
+        value = "The result is $1." if text_slot else "$1"
+        templates = [t for t in self.pb.skills[consumer].templates
+                     if any(name == pname and mod != "bare" for name, mod in t.slots())]
+        if not templates:
+            raise Infeasible(f"no phrasing of {consumer} says {pname} as a result")
+        answer = result_phrases(self.catalog.skill(producer), first.calls[0][1], place=not text_slot)
+        fold = bool(answer) and self.rng.random() < P_FOLDED_CHAIN
+        self.voice.result_words = answer if fold or text_slot else []
         try:
             second = self.single(consumer, {pname: value}, self.rng.choice(templates))
         finally:
             self.voice.result_words = []
+        calls = [first.calls[0], second.calls[0]]
+        if fold:
+            return Segment(second.text, calls, second.question)
         text = self.rng.choice(self.pb.lang.chain_connectors).format(a=first.text, b=second.text)
-        return Segment(text, [first.calls[0], second.calls[0]], first.question or second.question)
+        return Segment(text, calls, first.question or second.question)
 
     # -- longer mixes ---------------------------------------------------------------------------
     def mix(self) -> list[Segment]:
@@ -397,7 +416,8 @@ def type_pairs(catalog: Catalog, pb: Phrasebook) -> list[tuple[str, str, str]]:
     by type (a ``location`` fills a ``location``), cited in free text, or attached
     (a photo's id). Free text cites only a look-up's answer ("text Bob the battery
     level"), and a number or a flag goes nowhere else: nobody turns by the battery
-    level or waits as long as a drive was."""
+    level or waits as long as a drive was. A typed value comes only from a look-up
+    or a skill that holds no resource."""
     out = []
     for producer in catalog.skills:
         if producer.returns is None:
@@ -407,9 +427,10 @@ def type_pairs(catalog: Catalog, pb: Phrasebook) -> list[tuple[str, str, str]]:
             for pname, p in consumer.params.items():
                 free_text = p.type == "string" and pb.spec(consumer.name, pname).domain == "text"
                 typed = p.type != "string" and result_fits(producer.returns, p.type, p.items, catalog.enums) is None
+                told = is_lookup(producer)
+                typed = typed and (told or not producer.resources)  # "go to the lab, then report at it": the lab
                 attachment = p.type == "string" and pb.spec(consumer.name, pname).domain == "ref" \
                     and producer.returns.type == "string" and makes_media(producer)
-                told = is_lookup(producer)
                 if (free_text and not told) or (scalar and not free_text):
                     continue  # only a look-up's answer is told; an action's result is not news
                 if attachment:
@@ -426,19 +447,31 @@ def makes_media(skill) -> bool:
     return any(w in said.split() for w in MEDIA_WORDS)
 
 
-def result_phrases(producer, args: dict[str, Any]) -> list[str]:
-    """How a person names a look-up's answer in a message ("the battery", "where bob is")."""
+def result_phrases(producer, args: dict[str, Any], place: bool = False) -> list[str]:
+    """How a person names a look-up's answer in a message ("the battery", "where bob
+    is", "your battery level"); ``place``: as the place to go or act in ("wherever bob
+    is"), only for a look-up of a named thing ([] otherwise)."""
     words = producer.name.lower().split("_")
     thing = " ".join(words[1:]) or words[0]
-    said = [v.replace("_", " ") for v in args.values() if isinstance(v, str) and not INLINE_REF.search(v)]
+    said = [str(v).replace("_", " ") for v in args.values()
+            if isinstance(v, (str, int)) and not isinstance(v, bool) and not INLINE_REF.search(str(v))]
+    if place:
+        if words[0] in ("find", "locate", "where") and said:
+            return [f"where {said[0]} is", f"wherever {said[0]} is", f"where {said[0]} is right now"]
+        return []
     if words[0] in ("find", "locate", "where") and said:
-        return [f"where {said[0]} is", f"where {said[0]} is right now", f"where you found {said[0]}"]
+        return [f"where {said[0]} is", f"where {said[0]} is right now", f"where you found {said[0]}",
+                f"{said[0]}'s location"]
     if words[0] in ("find", "locate", "where"):
         return [f"the {thing} you found", f"where the {thing} is"]
     if words[0] in ("check", "list", "count") and said:
-        return [f"what's in {thing} {said[0]}", "what you found"]
+        name = said[0] if thing in said[0].split() else f"{thing} {said[0]}"
+        if producer.returns.type == "array":  # the contents of something
+            return [f"what's in {name}", f"what {name} holds", "what you found"]
+        return [f"the state of {name}", f"what {name} shows", "what you found"]
     if words[0] in ("get", "read", "check", "measure"):
-        return [f"the {thing}", f"the {thing} reading", f"what the {thing} is"]
+        return [f"the {thing}", f"the {thing} reading", f"what the {thing} is", f"your {thing}",
+                f"your {thing} level", f"what your {thing} is at"]
     return ["what you found", "the answer"]
 
 

@@ -331,9 +331,12 @@ def skeleton_slots(plan: Plan) -> dict[str, tuple[str, str]]:
 # -- generic phrasings (any catalog) -----------------------------------------------------
 #: Name pools for string parameters of catalogs without a phrasebook.
 GENERIC_NAMES: dict[str, list[str]] = {
-    "person": ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry"],
+    "person": ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry",
+               "james chen", "linda park", "omar haddad", "dr. kim", "dr. brown", "nurse jones", "nurse kelly",
+               "mr. smith", "mrs. white", "ms. davis", "officer reed", "grandma", "uncle ben"],
     "object": ["cup", "book", "box", "bottle", "bag", "ball", "towel", "plate", "basket", "lamp",
-               "blue mug", "red box", "water bottle", "tool kit", "notebook"],
+               "blue mug", "red box", "water bottle", "tool kit", "notebook", "gloves", "spare batteries",
+               "clean sheets", "first aid kit"],
     "word": ["alpha", "bravo", "north", "south", "main", "spare", "left one", "big one", "station one",
              "zone a", "zone b", "sector seven", "the blue one", "home base"],
 }

@@ -80,6 +80,8 @@ VERBS: dict[str, list[str]] = {
 MOTION = {"navigate", "go", "fly", "drive", "move", "return", "head", "travel"}
 #: Nouns said without an article after the verb ("return home").
 BARE_OBJECTS = {"home", "base", "back", "up", "down", "here", "there", "away", "off", "on"}
+#: Parameter types that are no enum of the catalog.
+PLAIN_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object"})
 #: Verbs that set a value: their parameters are said with "to" ("set the speed mode to slow").
 SETTING = {"set", "change", "adjust", "put", "switch"}
 #: The preposition before a numbered thing or a person after these verbs ("load x into drawer 2").
@@ -119,6 +121,27 @@ ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("level", ("altitude", "height", "pitch", "heading", "level", "percent", "pct", "brightness", "volume")),
     ("place", ("place", "location", "waypoint", "destination", "room", "station", "route", "where", "goal")),
 )
+#: Everyday names of things a skill's name may call otherwise ("ride_elevator": "take the lift").
+NOUNS: dict[str, list[str]] = {
+    "elevator": ["lift"],
+    "photo": ["picture", "pic"],
+    "picture": ["photo", "pic"],
+    "image": ["picture", "photo"],
+    "video": ["clip"],
+    "battery": ["battery level", "charge"],
+    "spotlight": ["light", "lamp"],
+    "lamp": ["light"],
+    "payload": ["package", "cargo", "load"],
+    "incident": ["problem", "issue"],
+    "drawer": ["compartment"],
+    "altitude": ["height"],
+    "gimbal": ["camera"],
+    "report": ["update", "note"],
+    "message": ["note", "text"],
+    "alarm": ["siren", "alert"],
+    "door": ["doorway"],
+    "gripper": ["hand", "claw"],
+}
 #: Words for the thing a skill acts on that stand for its one parameter ("find_item(item)": "find {item}").
 ENTITY_NOUNS = {"item", "object", "target", "thing", "person", "staff", "name", "place", "location", "waypoint",
                 "destination", "room", "recipient", "people", "patient"}
@@ -201,16 +224,31 @@ def is_lookup(skill: Skill) -> bool:
     return not skill.resources and skill.returns is not None and _words(skill.name)[0] in LOOKUP_QUESTIONS
 
 
+def noun_forms(thing: str) -> list[str]:
+    """``thing`` and its everyday names, a word at a time ("ride elevator" -> "lift")."""
+    forms = [thing]
+    for i, word in enumerate(words := thing.split()):
+        forms += [" ".join(words[:i] + [other] + words[i + 1:]) for other in NOUNS.get(word, [])]
+    return _dedupe(forms) or [thing]
+
+
 def natural_templates(skill: Skill, directional: frozenset[str] = frozenset()) -> list[str]:
     """Everyday phrasings of ``skill`` for any catalog, with every required parameter
     in each (optional ones in some); ``directional`` names the parameters said with
-    a direction word."""
+    a direction word. The thing it acts on is said by its name's noun or an everyday
+    name for it (:data:`NOUNS`)."""
+    words = _words(skill.name) or [skill.name]
+    rest = " ".join(w for w in words[1:] if w not in ("to", "at"))
+    return _dedupe([t for said in noun_forms(rest) for t in _templates(skill, directional, said)])
+
+
+def _templates(skill: Skill, directional: frozenset[str], said_thing: str) -> list[str]:
     words = _words(skill.name) or [skill.name]
     head, rest = words[0], [w for w in words[1:] if w not in ("to", "at")]
     required = [n for n, p in skill.params.items() if p.required]
     optional = [n for n, p in skill.params.items() if not p.required]
     if is_lookup(skill):
-        return _questions(skill, head, rest, required, optional)
+        return _questions(skill, head, said_thing.split() if rest else rest, required, optional)
     verbs = VERBS.get(head, [head])
     motion = head in MOTION
     thing = " ".join(rest)
@@ -229,7 +267,7 @@ def natural_templates(skill: Skill, directional: frozenset[str] = frozenset()) -
         what = texts[0]
         who = persons[0] if persons else None
         others = [n for n in required if n not in (who, what)]
-        noun = f" {_article(thing, head)}{thing}" if thing and thing not in ENTITY_NOUNS else ""
+        noun = f" {_article(said_thing, head)}{said_thing}" if thing and thing not in ENTITY_NOUNS else ""
         for v in verbs:
             t = tail(others, v)
             if who:
@@ -245,7 +283,7 @@ def natural_templates(skill: Skill, directional: frozenset[str] = frozenset()) -
     if flags:  # "turn the spotlight on"
         flag = flags[0]
         t = tail([n for n in required if n != flag], "turn")
-        noun = f"the {thing}" if thing else "it"
+        noun = f"the {said_thing}" if thing else "it"
         out += [f"turn {noun} {{{flag}}}{t}", f"switch {noun} {{{flag}}}{t}", f"switch {{{flag}}} {noun}{t}",
                 f"{noun} {{{flag}}}{t}"]
         return _dedupe(out)
@@ -261,16 +299,22 @@ def natural_templates(skill: Skill, directional: frozenset[str] = frozenset()) -
         obj_param, obj = entity[0], "{%s}" % entity[0]
     else:
         to = "to " if motion and thing not in BARE_OBJECTS else ""
-        obj_param, obj = None, (f"{to}{_article(thing, head)}{thing}" if thing else "")
+        obj_param, obj = None, (f"{to}{_article(said_thing, head)}{said_thing}" if thing else "")
     said = [n for n in required if n != obj_param]
     for v in verbs:
         first = (phrase(obj_param, v).removeprefix("to ").removeprefix("at ") if obj is None
                  else obj) if obj_param or obj else ""
         if obj is None and obj_param is not None:
-            first = "%s {%s:num}" % (thing, obj_param) if roles[obj_param] == "number" else first
+            first = "%s {%s:num}" % (said_thing, obj_param) if roles[obj_param] == "number" else first
         for params in (said, said + optional) if optional else (said,):
             t = "".join(" " + phrase(n, v, after_noun=bool(obj) and i == 0) for i, n in enumerate(params))
             out.append(" ".join(x for x in (v, first) if x) + t)
+    choice = [n for n in required if skill.params[n].type not in PLAIN_TYPES]
+    if head in SETTING and thing and len(required) == 1 and choice:  # "switch to slow mode", "normal speed"
+        value, kind, topic = "{%s:bare}" % choice[0], said_thing.split()[-1], said_thing.split()[0]
+        out += [f"switch to {value} {kind}", f"use {value} {kind}", f"{value} {kind}, please"]
+        if topic != kind:
+            out += [f"switch to {value} {topic}", f"go back to {value} {topic}"]
     return _dedupe(out)
 
 

@@ -28,7 +28,7 @@ from agent_node.training.variations import variations
 
 END = "<|im_end|>"
 #: Shares of the data beyond the generator's own samples.
-VARIATION_SHARE = {"correction": 0.08, "unknown_place": 0.06, "out_of_bounds": 0.06, "units": 0.07, "sequence": 0.07,
+VARIATION_SHARE = {"correction": 0.08, "unknown_place": 0.06, "out_of_bounds": 0.06, "units": 0.10, "sequence": 0.07,
                    "near_miss": 0.03, "casual": 0.06}
 #: Share of requests no skill serves drawn on top of the generator's own (its mix has 8 %):
 #: a small model bends them into a nearby skill ("lock the front door" -> lights off).

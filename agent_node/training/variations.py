@@ -23,8 +23,9 @@ from a *changed copy* of the catalog's phrasebook, so every kind of command
   the unit's words.
 - ``sequence``: steps said one after another where the same skill comes back
   with other values ("turn left 90 degrees, drive a metre, then turn right 90
-  degrees"): each call keeps its own numbers and signs. Kept only if it passes
-  the three checks.
+  degrees"): each call keeps its own numbers and signs; a set phrase of the
+  phrasebook may take a step's place ("turn around, then turn left 90"). Kept
+  only if it passes the three checks.
 - ``near_miss``: an action no skill has, said of something the catalog knows
   ("lock the front door", "clean the kitchen"). The plan is empty: a small
   model bends such requests into the skill nearest the thing named. The verbs
@@ -317,12 +318,20 @@ def sequence(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: s
     if not numeric:
         return []
 
+    # set phrases of one call ("turn around": rotate 180) among the numbers said ("turn around, then left 90")
+    set_phrases = [c for c in pb.composites if c.kind == "body" and len(c.plan) == 1]
+
     def build(composer: Composer) -> list[Segment]:
         rng = composer.rng
         skills = [rng.choice(numeric) for _ in range(rng.choice((2, 3, 3, 4)))]
         if len(set(skills)) == len(skills):
             skills[-1] = skills[0]
-        return [composer.single(skill) for skill in skills]
+        segments = [composer.single(skill) for skill in skills]
+        phrase = rng.choice(set_phrases) if set_phrases and rng.random() < P_SET_PHRASE else None
+        at = [i for i, skill in enumerate(skills) if phrase and phrase.skeleton().tasks[0].skill == skill]
+        if at:
+            segments[rng.choice(at)] = composer.composite("body", phrase)
+        return segments
     return _draw(catalog, pb, world, n, seed, "sequence", lambda s: s if verify(s) else None, seen, build=build)
 
 
@@ -363,6 +372,8 @@ def near_miss(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: 
 
 #: Share of casual commands whose slip may fall on the name of a place (an enum value).
 VALUE_SLIPS = 0.4
+#: Share of sequences where a set phrase of one call takes the place of a step of its skill.
+P_SET_PHRASE = 0.3
 _TYPO_WORD = re.compile(r"\b[a-z]{5,}\b")
 
 
