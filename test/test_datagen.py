@@ -393,3 +393,23 @@ def test_a_setting_of_one_choice_is_also_said_by_the_choice():
     assert "switch to {mode:bare} mode" in said and "go back to {mode:bare} speed" in said
     report = generate_report(catalog, 40, seed=2, mix={"single": 1.0})
     assert any(s.command.lower().startswith(("switch to slow", "switch to normal")) for s in report.samples)
+
+
+def test_a_signed_distance_is_also_said_by_a_verb_of_its_direction():
+    catalog = Catalog.from_dict({"skills": [
+        {"name": "change_altitude", "kind": "action", "description": "Climb or descend.", "resources": ["airframe"],
+         "params": {"delta_m": {"type": "number", "minimum": -50, "maximum": 50,
+                                "description": "metres to climb, negative to descend"}}},
+        {"name": "set_gimbal_pitch", "kind": "service", "description": "Tilt the camera.",
+         "params": {"pitch_deg": {"type": "number", "minimum": -90, "maximum": 30,
+                                  "description": "degrees up, negative tilts down"}}},
+    ]})
+    pb = load_phrasebook(catalog)
+    said = {(t.text, tuple(t.when.items())) for t in pb.skills["change_altitude"].templates}
+    assert ("descend {delta_m}", (("delta_m", "negative"),)) in said
+    assert ("climb {delta_m}", (("delta_m", "positive"),)) in said
+    assert not any(t.when for t in pb.skills["set_gimbal_pitch"].templates)  # nobody "climbs 5 degrees"
+    report = generate_report(catalog, 60, seed=1, mix={"single": 1.0})
+    descents = [s for s in report.samples if "descend" in s.command.lower()]
+    assert descents and all(s.plan[0].args["delta_m"] < 0 for s in descents)
+    assert check_meaning(sample("climb 5 meters", ("change_altitude", {"delta_m": -5})), catalog, pb)

@@ -403,6 +403,9 @@ DIRECTION_PAIRS: tuple[tuple[tuple[str, ...], list[str], tuple[str, ...], list[s
     (("east", "eastward"), ["east"], ("west", "westward"), ["west"]),
 )
 _SIGN_SAID = 3  # a direction word at most this many words after "negative"/"positive" is that sign's
+#: Verbs that say a direction of a distance on their own ("climb 5 m", "descend 5 m"), by the direction word.
+DIRECTION_VERBS: dict[str, list[str]] = {"up": ["climb", "ascend", "rise"], "down": ["descend", "drop", "sink"],
+                                         "back": ["reverse", "back up"]}
 
 
 def generic_param_spec(pname: str, p: Param) -> ParamSpec:
@@ -410,7 +413,11 @@ def generic_param_spec(pname: str, p: Param) -> ParamSpec:
         return ParamSpec(domain=infer_domain(pname))
     if p.type in ("number", "integer"):
         units = next(([u] for suffix, u in UNIT_HINTS if pname.lower().endswith(suffix)), [])
-        return ParamSpec(values=generic_values(p), units=units, words=direction_words(pname, p))
+        words = direction_words(pname, p)
+        moves = ("meter", "meters") in units  # a distance: "climb 5 m", never "climb 5 degrees"
+        cues = {sign: verbs for sign, said in words.items() for verbs in [DIRECTION_VERBS.get(said[0], [])]
+                if verbs and moves}
+        return ParamSpec(values=generic_values(p), units=units, words=words, cues=cues)
     return ParamSpec()
 
 
@@ -447,7 +454,13 @@ def generic_skill_phrases(skill: Skill) -> SkillPhrases:
     (:func:`agent_node.language.skill_words.natural_templates`)."""
     directional = frozenset(n for n, p in skill.params.items()
                             if p.type in ("number", "integer") and direction_words(n, p))
-    natural = natural_templates(skill, directional)
+    natural: list[Any] = natural_templates(skill, directional)
+    required = [n for n, p in skill.params.items() if p.required]
+    if natural and len(required) == 1 and required[0] in directional:  # "descend 5 m": the verb says the sign
+        name = required[0]
+        cues = generic_param_spec(name, skill.params[name]).cues
+        natural += [{"text": f"{verb} {{{name}}}", "when": {name: sign}} for sign, verbs in cues.items()
+                    for verb in verbs]
     return SkillPhrases(templates=natural or _described_templates(skill))
 
 
