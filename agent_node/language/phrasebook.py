@@ -412,13 +412,22 @@ def generic_param_spec(pname: str, p: Param) -> ParamSpec:
     if p.type == "string":
         return ParamSpec(domain=infer_domain(pname))
     if p.type in ("number", "integer"):
-        units = next(([u] for suffix, u in UNIT_HINTS if pname.lower().endswith(suffix)), [])
-        words = direction_words(pname, p)
-        moves = ("meter", "meters") in units  # a distance: "climb 5 m", never "climb 5 degrees"
-        cues = {sign: verbs for sign, said in words.items() for verbs in [DIRECTION_VERBS.get(said[0], [])]
-                if verbs and moves}
-        return ParamSpec(values=generic_values(p), units=units, words=words, cues=cues)
+        return ParamSpec(values=generic_values(p), units=_units(pname), words=direction_words(pname, p),
+                         cues=direction_verbs(pname, p))
     return ParamSpec()
+
+
+def _units(pname: str) -> list[tuple[str, str]]:
+    return next(([u] for suffix, u in UNIT_HINTS if pname.lower().endswith(suffix)), [])
+
+
+def direction_verbs(pname: str, p: Param) -> dict[str, list[str]]:
+    """Verbs that say the sign of a signed distance on their own, by sign ("climb" /
+    "descend" for ``delta_m``); {} for anything but a distance: nobody climbs 5 degrees."""
+    if ("meter", "meters") not in _units(pname):
+        return {}
+    return {sign: verbs for sign, said in direction_words(pname, p).items()
+            for verbs in [DIRECTION_VERBS.get(said[0], [])] if verbs}
 
 
 def direction_words(pname: str, p: Param) -> dict[str, list[str]]:
@@ -458,9 +467,8 @@ def generic_skill_phrases(skill: Skill) -> SkillPhrases:
     required = [n for n, p in skill.params.items() if p.required]
     if natural and len(required) == 1 and required[0] in directional:  # "descend 5 m": the verb says the sign
         name = required[0]
-        cues = generic_param_spec(name, skill.params[name]).cues
-        natural += [{"text": f"{verb} {{{name}}}", "when": {name: sign}} for sign, verbs in cues.items()
-                    for verb in verbs]
+        natural += [{"text": f"{verb} {{{name}}}", "when": {name: sign}}
+                    for sign, verbs in direction_verbs(name, skill.params[name]).items() for verb in verbs]
     return SkillPhrases(templates=natural or _described_templates(skill))
 
 

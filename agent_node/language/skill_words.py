@@ -23,7 +23,7 @@ verified (format, execution, meaning) before it is kept.
 
 from __future__ import annotations
 
-from agent_node.catalog.skills import Param, Skill
+from agent_node.catalog.skills import BASE_TYPES, Param, Skill
 
 #: A skill name's first word -> everyday verbs for it ("" keeps the name's own verb).
 VERBS: dict[str, list[str]] = {
@@ -80,8 +80,6 @@ VERBS: dict[str, list[str]] = {
 MOTION = {"navigate", "go", "fly", "drive", "move", "return", "head", "travel"}
 #: Nouns said without an article after the verb ("return home").
 BARE_OBJECTS = {"home", "base", "back", "up", "down", "here", "there", "away", "off", "on"}
-#: Parameter types that are no enum of the catalog.
-PLAIN_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object"})
 #: Verbs that set a value: their parameters are said with "to" ("set the speed mode to slow").
 SETTING = {"set", "change", "adjust", "put", "switch"}
 #: The preposition before a numbered thing or a person after these verbs ("load x into drawer 2").
@@ -179,7 +177,7 @@ def param_phrase(pname: str, p: Param, motion: bool, verb: str = "", directional
     r, label = role(pname, p), " ".join(w for w in _words(pname) if w not in UNIT_WORDS)
     if directional:
         return "{%s:dir} {%s}" % (pname, pname)
-    if r == "thing" and p.type not in ("string", "number", "integer", "boolean", "array"):
+    if r == "thing" and p.type not in BASE_TYPES:
         r = "place"  # a value of an enum: gone to, or where something happens
     if r == "thing" and after_noun:
         return "of {%s}" % pname
@@ -309,7 +307,7 @@ def _templates(skill: Skill, directional: frozenset[str], said_thing: str) -> li
         for params in (said, said + optional) if optional else (said,):
             t = "".join(" " + phrase(n, v, after_noun=bool(obj) and i == 0) for i, n in enumerate(params))
             out.append(" ".join(x for x in (v, first) if x) + t)
-    choice = [n for n in required if skill.params[n].type not in PLAIN_TYPES]
+    choice = [n for n in required if skill.params[n].type not in BASE_TYPES]
     if head in SETTING and thing and len(required) == 1 and choice:  # "switch to slow mode", "normal speed"
         value, kind, topic = "{%s:bare}" % choice[0], said_thing.split()[-1], said_thing.split()[0]
         out += [f"switch to {value} {kind}", f"use {value} {kind}", f"{value} {kind}, please"]
