@@ -413,3 +413,101 @@ def test_a_signed_distance_is_also_said_by_a_verb_of_its_direction():
     descents = [s for s in report.samples if "descend" in s.command.lower()]
     assert descents and all(s.plan[0].args["delta_m"] < 0 for s in descents)
     assert check_meaning(sample("climb 5 meters", ("change_altitude", {"delta_m": -5})), catalog, pb)
+
+
+def hospital_like() -> Catalog:
+    """Numbered things whose descriptions name some values, a camera tilt, a speed setting."""
+    return Catalog.from_dict({"places": ["lab", "ward"], "modes": ["slow", "normal"], "skills": [
+        {"name": "ride_elevator", "kind": "action", "description": "Ride the elevator to a floor.",
+         "resources": ["base"], "params": {"floor": {
+             "type": "integer", "minimum": -1, "maximum": 6,
+             "description": "floor number, -1 is the basement and 0 the ground floor"}}},
+        {"name": "open_drawer", "kind": "action", "description": "Open a drawer.", "resources": ["base"],
+         "params": {"drawer": {"type": "integer", "minimum": 1, "maximum": 4,
+                               "description": "drawer number, 1 is the top drawer"}}},
+        {"name": "set_gimbal_pitch", "kind": "service", "description": "Tilt the camera; 0 looks at the horizon.",
+         "params": {"pitch_deg": {"type": "number", "minimum": -90, "maximum": 30,
+                                  "description": "degrees, negative looks down"}}},
+        {"name": "set_speed_mode", "kind": "service", "description": "Drive slowly or at normal speed.",
+         "resources": ["base"], "params": {"mode": {"type": "mode"}}},
+        {"name": "navigate_to", "kind": "action", "description": "Drive to a place.", "resources": ["base"],
+         "params": {"place": {"type": "place"}}, "returns": {"type": "place"}},
+        {"name": "find_staff", "kind": "service", "description": "Look up where a staff member is.",
+         "params": {"name": {"type": "string"}}, "returns": {"type": "place"}},
+        {"name": "announce", "kind": "service", "description": "Say a sentence out loud.", "resources": ["base"],
+         "params": {"text": {"type": "string"}}},
+    ]})
+
+
+def test_values_a_description_names_are_said_by_name_and_ordinals_name_numbered_things():
+    catalog = hospital_like()
+    pb = load_phrasebook(catalog)
+    floor, drawer = pb.spec("ride_elevator", "floor").named, pb.spec("open_drawer", "drawer").named
+    assert floor[-1] == ["the basement"] and floor[0] == ["the ground floor"]
+    assert "the fourth {n}" in floor[4] and "the 4th {n}" in floor[4]
+    assert "the top drawer" in drawer[1] and "the bottom drawer" in drawer[4]  # the other end of the bounds
+    assert pb.spec("set_gimbal_pitch", "pitch_deg").named == {0.0: ["the horizon"]}
+    report = generate_report(catalog, 600, seed=3, mix={"single": 1.0})
+    said = {s.command.lower().rstrip("?.!"): s.plan[0].args for s in report.samples}
+    named = [(c, a) for c, a in said.items() if "basement" in c or "ground floor" in c]
+    assert named and all(a == {"floor": -1 if "basement" in c else 0} for c, a in named)
+    assert any("fourth floor" in c or "4th floor" in c for c in said)
+    assert all(a == {"drawer": 4} for c, a in said.items() if "bottom" in c)
+    assert any("horizon" in c for c in said)
+    assert check_meaning(sample("take the lift to the basement", ("ride_elevator", {"floor": -1})), catalog, pb) is None
+    assert check_meaning(sample("take the lift to the basement", ("ride_elevator", {"floor": 1})), catalog, pb)
+    assert check_meaning(sample("open the 3rd drawer", ("open_drawer", {"drawer": 3})), catalog, pb) is None
+
+
+def test_a_choice_is_also_said_by_a_set_phrase_and_a_place_looked_up_is_gone_to_before_acting_there():
+    catalog = hospital_like()
+    pb = load_phrasebook(catalog)
+    said = {(t.text, tuple(t.when.items())) for t in pb.skills["set_speed_mode"].templates}
+    assert ("slow down", (("mode", "slow"),)) in said
+    report = generate_report(catalog, 300, seed=4, mix={"single": 1.0})
+    slow = [s.plan for s in report.samples if s.command.lower().startswith(("slow down", "take it slow"))]
+    assert slow and all(p == [PlanCall(skill="set_speed_mode", args={"mode": "slow"})] for p in slow)
+    chains = generate_report(catalog, 200, seed=5, mix={"chain": 1.0}).samples
+    at_place = [s for s in chains if [c.skill for c in s.plan][:1] == ["navigate_to"]]  # "announce ... at the lab"
+    assert at_place and all(len(s.plan) == 2 and verify(s, catalog, pb) == [] for s in at_place)
+    there = [s for s in chains if len(s.plan) == 3]
+    assert there, "no look-up, go there and act there"
+    for s in there:
+        assert [c.skill for c in s.plan[:2]] == ["find_staff", "navigate_to"], s
+        assert s.plan[1].args == {"place": "$1"} and s.plan[2].skill not in ("navigate_to", "find_staff"), s
+        assert verify(s, catalog, pb) == [], s
+
+
+def test_an_action_is_also_said_by_its_description_and_a_media_result_is_sent_as_what_it_is():
+    catalog = Catalog.from_dict({"places": ["lab", "charging_bay"], "skills": [
+        {"name": "disinfect_room", "kind": "action", "resources": ["base"],
+         "description": "Switch on the UV lamps and disinfect the room; stops if someone walks in.",
+         "params": {"duration_min": {"type": "number", "minimum": 1, "maximum": 30, "default": 10}}},
+        {"name": "dock", "kind": "action", "resources": ["base"],
+         "description": "Drive to the charging bay and charge."},
+        {"name": "land", "kind": "action", "resources": ["base"], "description": "Descend straight down and land."},
+        {"name": "take_photo", "kind": "service", "resources": ["camera"], "description": "Take a photo.",
+         "returns": {"type": "string", "description": "id of the stored photo"}},
+        {"name": "send_report", "kind": "service", "description": "Send a text report to a person's phone.",
+         "params": {"recipient": {"type": "string"}, "text": {"type": "string"},
+                    "attachment": {"type": "string", "default": ""}}},
+    ]})
+    pb = load_phrasebook(catalog)
+    said = [t.text for t in pb.skills["disinfect_room"].templates]
+    assert "switch on the uv lamps" in said and "switch on the uv lamps for {duration_min}" in said
+    assert not any("charging bay" in t.text for t in pb.skills["dock"].templates)  # navigating there says that
+    assert not any("straight down" in t.text for t in pb.skills["land"].templates)  # a distance to descend
+    assert "send {attachment} to {recipient} saying {text}" in natural_templates(catalog.skill("send_report"))
+    sent = [s for s in generate_report(catalog, 200, seed=6, mix={"chain": 1.0}).samples
+            if s.plan[-1].args.get("attachment") == "$1"]
+    assert any(" the photo " in f" {s.command.lower()} " or " the picture " in f" {s.command.lower()} "
+               for s in sent)
+
+
+def test_a_reason_said_around_a_command_changes_nothing_and_first_is_said_once():
+    from agent_node.datagen.compose import REASONS
+
+    samples = generate_report(hospital_like(), 500, seed=7).samples
+    with_reason = [s for s in samples if any(r.lower() in s.command.lower() for r in REASONS)]
+    assert with_reason and all(s.plan for s in with_reason)
+    assert not any("first first" in s.command.lower() for s in samples)

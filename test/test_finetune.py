@@ -325,3 +325,26 @@ def test_casual_typing_may_slip_on_a_place_name_and_still_means_that_place():
     slipped = [s for s in samples if any(w not in names and any(one_edit(w, n) for n in names)
                                          for w in normalize_text(s.command).split())]
     assert slipped, "no place name typed with a slip"
+
+
+def test_a_name_a_description_gives_a_numbered_thing_is_no_unknown_place():
+    catalog = Catalog.from_dict({"places": ["lab", "ward"], "skills": [
+        {"name": "go_to", "kind": "action", "description": "Go to a place.", "resources": ["base"],
+         "params": {"place": {"type": "place"}}},
+        {"name": "ride_elevator", "kind": "action", "description": "Ride the elevator.", "resources": ["base"],
+         "params": {"floor": {"type": "integer", "minimum": -1, "maximum": 6,
+                              "description": "floor number, -1 is the basement"}}}]})
+    names = variations.unknown_names("place", catalog, load_phrasebook(catalog))
+    assert "basement" not in names and "attic" in names
+
+
+def test_durations_beyond_bounds_said_in_minutes_or_hours_are_declined_as_such():
+    catalog = Catalog.from_dict({"skills": [
+        {"name": "wait", "kind": "action", "description": "Wait.", "resources": ["base"],
+         "params": {"duration_s": {"type": "number", "minimum": 0, "maximum": 1800}}},
+        {"name": "disinfect", "kind": "action", "description": "Run the UV lamps.", "resources": ["base"],
+         "params": {"duration_min": {"type": "number", "minimum": 1, "maximum": 30}}}]})
+    pb = load_phrasebook(catalog)
+    samples = variations.out_of_bounds(catalog, pb, None, 40, seed=2, seen=set())
+    assert any("hour" in s.command for s in samples) and all(s.plan == [] for s in samples)
+    assert variations._unit_forms({"minute", "minutes"}, 30.0) == ["half an hour"]

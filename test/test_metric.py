@@ -71,14 +71,15 @@ def assert_fails(pred: Any, gold_plan: Gold, *words: str) -> None:
 # -- every dev plan matches itself -------------------------------------------
 
 DATA = Path(__file__).parent / "data"
-#: The reference robot's sets, then other robots' (``robots/<name>.jsonl``, catalog ``examples/<name>/skills.yaml``).
+#: The reference robot's sets, then other robots' (``robots/<name>[_<set>].jsonl``, catalog
+#: ``examples/<name>/skills.yaml``).
 EVAL_SETS = sorted(DATA.glob("*.jsonl")) + sorted((DATA / "robots").glob("*.jsonl"))
 
 
 def catalog_of(path: Path) -> Catalog:
     if path.parent.name != "robots":
         return CATALOG
-    return load_catalog(Path(__file__).parents[1] / "examples" / path.stem / "skills.yaml")
+    return load_catalog(Path(__file__).parents[1] / "examples" / path.stem.split("_")[0] / "skills.yaml")
 
 
 @pytest.mark.parametrize("path", EVAL_SETS, ids=lambda p: p.name)

@@ -58,3 +58,17 @@ def test_one_edit_is_one_letter_dropped_added_changed_or_two_swapped():
     assert one_edit("office", "ofice") and one_edit("living", "livnig") and one_edit("garage", "garagge")
     assert one_edit("kitchen", "kitchan")
     assert not one_edit("garage", "garden") and not one_edit("office", "office") and not one_edit("ab", "abcd")
+
+
+def test_durations_are_read_in_the_unit_they_are_said_in():
+    from agent_node.language.meaning import number_unsaid, said_durations
+    from agent_node.language.phrasebook import ParamSpec, normalize_text
+
+    assert said_durations("wait half an hour, then a minute and a half") == [(1800.0, "half an hour"),
+                                                                             (90.0, "a minute and a half")]
+    assert said_durations("record a ten minute video") == [(600.0, "10 minute")]
+    seconds, minutes = ParamSpec(units=[("second", "seconds")]), ParamSpec(units=[("minute", "minutes")])
+    text = normalize_text("wait here for 30 minutes")
+    assert number_unsaid(text, seconds, 30) and number_unsaid(text, seconds, 1800) is None
+    assert number_unsaid(normalize_text("run it for an hour"), minutes, 60) is None
+    assert number_unsaid(normalize_text("run it for 20 minutes"), minutes, 20) is None

@@ -448,3 +448,22 @@ def test_the_evaluation_options_fill_the_settings():
     assert (s.use_toolrag, s.decline_below, s.adapter, s.store_states, s.stand_ins) == (False, 0.3, "none", False, 0)
     assert planner_settings(ap.parse_args([])).model_dump(exclude={"threads"}) == \
         PlannerSettings().model_dump(exclude={"threads"})
+
+
+def test_a_duration_written_in_the_unit_said_gets_its_number_put_back_or_is_declined_with_the_limit():
+    from pathlib import Path
+
+    hospital = load_catalog(Path(__file__).resolve().parents[1] / "examples" / "hospital" / "skills.yaml")
+    llm = ScriptedLLM("1. disinfect_room(duration_min=0.5)\n2. join()\n")  # "half an hour" as 0.5 (of an hour)
+    result = Planner(hospital, llm, FixedSelector("disinfect_room")).plan("run the UV in here for half an hour")
+    assert result.plan.tasks[0].args == {"duration_min": 30} and result.attempts == 1
+    llm = ScriptedLLM("1. wait(duration_s=30)\n2. join()\n")
+    assert Planner(hospital, llm, FixedSelector("wait")).plan("wait here for 30 minutes").plan.tasks[0].args == {
+        "duration_s": 1800}
+    llm = ScriptedLLM("1. wait(duration_s=360)\n2. join()\n")  # an hour is beyond the bound: never bent
+    result = Planner(hospital, llm, FixedSelector("wait")).plan("wait here for an hour")
+    assert result.declined and result.reason == (
+        "I cannot do that: an hour is beyond what wait allows for duration_s (0 to 1800 seconds).")
+    llm = ScriptedLLM("1. ride_elevator(floor=6)\n2. join()\n")  # "the ninth floor" clipped to the top floor
+    result = Planner(hospital, llm, FixedSelector("ride_elevator")).plan("Take the elevator up to the ninth floor")
+    assert result.declined and "9 is beyond what ride elevator allows for floor (-1 to 6)" in result.reason

@@ -11,6 +11,7 @@ from agent_node.language.meaning import Mismatch
 from agent_node.language.phrasebook import direction_words, load_phrasebook
 from agent_node.plan.model import Plan
 from agent_node.planning.repairs import (
+    beyond_bounds,
     drop_unasked,
     going_to,
     mend_signs_and_numbers,
@@ -139,3 +140,29 @@ def test_the_answer_for_an_unnamed_place_names_it_and_the_known_ones():
     answer = unnamed_place_answer(Mismatch("place not named", 1, "navigate_to", "location", "garage"), CATALOG, PB)
     assert answer.startswith("I don't know where that is: you did not name the garage")
     assert "kitchen" in answer
+
+
+HOSPITAL = load_catalog(Path(__file__).resolve().parents[1] / "examples" / "hospital" / "skills.yaml")
+HOSPITAL_PB = load_phrasebook(HOSPITAL)
+
+
+def test_a_number_said_in_minutes_is_put_back_in_seconds():
+    plan = Plan.of(("wait", {"duration_s": 30}))
+    mended, left = mend_signs_and_numbers("Wait here for 30 minutes", plan, HOSPITAL, HOSPITAL_PB)
+    assert args(mended) == [{"duration_s": 1800}] and left == []
+    plan = Plan.of(("disinfect_room", {"duration_min": 3}))  # a parameter in minutes reads hours
+    mended, _ = mend_signs_and_numbers("run the UV for half an hour", plan, HOSPITAL, HOSPITAL_PB)
+    assert args(mended) == [{"duration_min": 30}]
+    plan = Plan.of(("wait", {"duration_s": 120}), ("wait", {"duration_s": 3}))  # the 2 minutes are taken
+    assert mend_signs_and_numbers("wait 2 minutes, then 30 seconds more", plan, HOSPITAL, HOSPITAL_PB)[0] == plan
+    right = Plan.of(("wait", {"duration_s": 30}))
+    assert mend_signs_and_numbers("wait 30 seconds", right, HOSPITAL, HOSPITAL_PB)[0] == right
+
+
+def test_a_duration_beyond_bounds_in_a_larger_unit_is_declined_not_bent():
+    assert beyond_bounds("Wait here for an hour", Plan.of(("wait", {"duration_s": 360})), HOSPITAL, HOSPITAL_PB) == [
+        "an hour is beyond what wait allows for duration_s (0 to 1800 seconds)"]
+    assert beyond_bounds("wait for 20 minutes", Plan.of(("wait", {"duration_s": 1200})), HOSPITAL, HOSPITAL_PB) == []
+    # the plan's own number is said: the hour is about something else
+    assert beyond_bounds("wait 10 seconds, the shift ends in an hour", Plan.of(("wait", {"duration_s": 10})),
+                         HOSPITAL, HOSPITAL_PB) == []

@@ -5,6 +5,7 @@ segments of every kind composed into one command (:class:`Composer`)."""
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -20,7 +21,7 @@ from agent_node.language.phrasebook import (
     number_words,
     skeleton_slots,
 )
-from agent_node.language.skill_words import is_lookup
+from agent_node.language.skill_words import MOTION, UNIT_WORDS, is_lookup, noun_forms
 from agent_node.plan.checker import result_fits
 
 if TYPE_CHECKING:
@@ -30,8 +31,18 @@ from agent_node.datagen.samples import KINDS, Call, Kind
 #: Probabilities of the surface variations.
 P_FILLER, P_POLITE, P_CAPITAL, P_WORDS, P_SPECIAL, P_NEGATIVE, P_WORLD_NAME, P_MERGED = (
     0.15, 0.25, 0.5, 0.4, 0.35, 0.4, 0.8, 0.35)
+#: Share of commands with a reason said around them, and the reasons (naming nothing a robot knows).
+P_REASON = 0.06
+REASONS = ["it's getting dark", "we're in a hurry", "there are people around", "it's a bit noisy", "just in case",
+           "it's getting late", "I'm busy right now", "people are sleeping", "no rush", "the boss is coming",
+           "we have visitors today", "it's been a long day"]
+#: Share of values that have a name said by it ("the basement", "the top drawer", "the 4th floor"), and
+#: share of slots of a parameter with named values given one of those ("straight down" for a tilt of -90).
+P_NAMED, P_BY_NAME = 0.4, 0.15
 #: Share of chains drawn by result type said in one clause that names the look-up's answer.
 P_FOLDED_CHAIN = 0.5
+#: Share of chains by result type that go to a place looked up and do something there.
+P_THERE_CHAIN = 0.3
 #: Words of a skill's name or result that make the result a file to attach.
 MEDIA_WORDS = ("photo", "picture", "image", "snapshot", "video", "clip", "recording", "scan", "file")
 #: First words of a question (not wrapped in "can you ...").
@@ -104,12 +115,16 @@ class Voice:
         from its direction word, any other is filtered by it."""
         spec = self.pb.spec(*binding)
         values = list(spec.values or [])
-        if spec.directional:
-            values = [v for v in values if v >= 0]
-        elif sign is not None:
-            values = [v for v in values if (v > 0) == (sign == "positive") and v != 0] or values
-        value = self.rng.choice(values)
-        value = -value if spec.directional and sign == "negative" else value
+        negative = [v for v in values if v < 0]
+        if spec.directional and sign == "negative" and negative:  # the bounds' own side: -90 for a tilt of -90..30
+            value = self.rng.choice(negative)
+        elif spec.directional:
+            value = self.rng.choice([v for v in values if v >= 0])
+            value = -value if sign == "negative" else value
+        else:
+            if sign is not None:
+                values = [v for v in values if (v > 0) == (sign == "positive") and v != 0] or values
+            value = self.rng.choice(values)
         return int(value) if self.param(binding).type == "integer" or float(value).is_integer() else value
 
     def enum_values(self, binding: Binding, type_name: str) -> list[str]:
@@ -121,6 +136,8 @@ class Voice:
         if fixed is not None:
             return fixed
         p = self.param(binding)
+        if self.catalog.is_enum(p.type) and sign in self.catalog.enums[p.type]:
+            return sign  # a template that says the value by itself ("slow down")
         if self.catalog.is_enum(p.type):
             free = [v for v in self.enum_values(binding, p.type) if v not in taken]
             if not free:
@@ -213,6 +230,8 @@ class Voice:
         values: dict[str, Any] = {}
         taken: dict[str, set[Any]] = {}
         dir_slots = {name for name, mod in template.slots() if mod == "dir"}
+        said_slots = {name for name, mod in template.slots() if mod not in ("dir", "bare")}
+        by_name: dict[str, str] = {}
         for name in [*template.slot_names(), *[n for n in template.when if n not in template.slot_names()]]:
             binding = bindings[name]
             key = self.domain(binding) or self.param(binding).type
@@ -220,11 +239,53 @@ class Voice:
             spec = self.pb.spec(*binding) if binding[0] else None
             if sign is None and spec is not None and spec.directional:
                 sign = "negative" if name in dir_slots and self.rng.random() < P_NEGATIVE else "positive"
+            named = self.pb.spec(*binding).named if binding[0] and name in said_slots - set(template.when) else {}
+            if named and name not in fixed and self.rng.random() < P_BY_NAME:  # "straight down", "the basement"
+                fixed[name] = self.rng.choice(list(named))
+                by_name[name] = self.rng.choice(named[fixed[name]])
             values[name] = self.draw(binding, taken.setdefault(key, set()), sign, fixed.get(name))
             taken[key].add(values[name] if not isinstance(values[name], list) else tuple(values[name]))
-        text = SLOT.sub(lambda m: self.say(values[m.group(1)], bindings[m.group(1)], m.group(2) or ""),
-                        template.text)
+        text = self.numbered_names(template, bindings, values, by_name)
+        text = SLOT.sub(lambda m: self.say(values[m.group(1)], bindings[m.group(1)], m.group(2) or ""), text)
         return " ".join(text.split()), values
+
+    def numbered_names(self, template: TemplateSpec, bindings: dict[str, Binding], values: dict[str, Any],
+                       by_name: dict[str, str]) -> str:
+        """The template's text with the values of ``by_name`` (and some others that have
+        names) said by their name in the phrasebook, in place of the whole slot (the noun
+        before it, a direction word, a unit after it): "drawer {drawer:num}" as "the top
+        drawer", "floor {floor:num}" as "the basement" or "the fourth floor",
+        "{pitch_deg:dir} {pitch_deg}" as "straight down"."""
+        text = template.text
+        for name in {n for n, mod in template.slots() if mod not in ("dir", "bare") and bindings[n][0]}:
+            value, spec = values[name], self.pb.spec(*bindings[name])
+            names = spec.named.get(float(value)) \
+                if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            if name not in by_name and (not names or self.rng.random() >= P_NAMED):
+                continue
+            said = by_name.get(name) or self.rng.choice(names)
+            nouns = noun_forms(" ".join(w for w in name.lower().split("_") if w not in UNIT_WORDS))
+            units = [u for pair in spec.units for u in pair]
+            slot = re.compile(r"(?:\b(?:the |a )?(%s) )?(?:\{%s:dir\} )?\{%s(?::num)?\}(?: (?:%s)\b)?" % (
+                "|".join(map(re.escape, nouns)), name, name, "|".join(map(re.escape, units)) or "$^"))
+            to = "to " if said.startswith("the ") and "{%s:dir}" % name in text else ""  # "tilt it to the horizon"
+            text = slot.sub(lambda m: to * ("{%s:dir}" % name in m.group(0)) + said.format(n=m.group(1) or nouns[0]),
+                            text, count=1)
+        return text
+
+
+def _goes(skill, pname: str) -> bool:
+    """Whether ``skill`` moves the robot to its one required parameter ``pname`` (``fly_to(waypoint)``)."""
+    required = [n for n, p in skill.params.items() if p.required]
+    return bool(skill.resources) and required == [pname] and skill.returns is not None \
+        and skill.returns.type == skill.params[pname].value_type
+
+
+def moves(skill) -> bool:
+    """Whether ``skill`` takes the robot elsewhere ("fly_to", "return_home", "ride_elevator", "dock":
+    "Drive to the charging bay")."""
+    said = [skill.name.split("_")[0], *skill.description.lower().split()[:1], *skill.name.split("_")[1:2]]
+    return any(w.lower() in MOTION or w.lower() in ("takeoff", "dock", "home", "ride") for w in said)
 
 
 def _world_names(world: World) -> dict[str, list[str]]:
@@ -254,6 +315,11 @@ class Composer:
         self.chains = [c for c in pb.composites if c.kind == "chain"]
         self.bodies = [c for c in pb.composites if c.kind == "body"]
         self.pairs = [] if self.chains else type_pairs(catalog, pb)
+        # a look-up of a place and the skill that goes there; what is done where the robot is
+        self.goers = [(p, c, n) for p, c, n in self.pairs if is_lookup(catalog.skill(p)) and _goes(catalog.skill(c), n)]
+        places = {catalog.skill(c).params[n].value_type for _, c, n in self.goers}
+        self.there = [s.name for s in catalog.skills if s.resources and s.name in self.combinable and not moves(s)
+                      and not any(p.required and p.value_type in places for p in s.params.values())]
         self.topics = ood_topics(catalog, pb)
         self.builders: dict[Kind, Callable[[], list[Segment]]] = {
             "single": lambda: [self.single()], "parallel": self.parallel, "chain": lambda: [self.chain()],
@@ -325,8 +391,38 @@ class Composer:
 
     def chain(self) -> Segment:
         """A composite of the phrasebook, or without any a look-up feeding a skill by
-        the type of its result."""
-        return self.composite("chain") if self.chains else self.typed_chain()
+        the type of its result (and sometimes an action done where it led)."""
+        if self.chains:
+            return self.composite("chain")
+        if self.goers and self.there and self.rng.random() < P_THERE_CHAIN:
+            return self.there_chain()
+        return self.typed_chain()
+
+    def there_chain(self) -> Segment:
+        """A look-up of a place, going there, and an action done there: said with the going
+        ("find a landing spot, fly there and land") or without it ("find somewhere to land
+        and land there": the robot must still go there first); or an action said of a
+        place, which is gone to first ("take a photo of the orchard")."""
+        producer, goer, pname = self.rng.choice(self.goers)
+        third = self.single(self.rng.choice(self.there))
+        done = " ".join(w for w in third.text.split() if w not in ("here", "there"))  # "land there", not "here there"
+        if self.rng.random() < 0.3:  # "take a photo of the orchard": going there is said by the place alone
+            second = self.single(goer)
+            value = second.calls[0][1][pname]
+            type_name = self.catalog.skill(goer).params[pname].value_type
+            media = makes_media(self.catalog.skill(third.calls[0][0]))
+            prep = self.rng.choice(["at", self.pb.preposition(value)] + ["of", "of"] * media)
+            place = self.voice.enum_word(type_name, value, "bare")
+            place = f"the {place}" if self.rng.random() < 0.6 and not place.startswith("the ") else place
+            return Segment(f"{done} {prep} {place}", [second.calls[0], third.calls[0]])
+        first = self.single(producer)
+        second = self.single(goer, {pname: "$1"})
+        calls = [first.calls[0], second.calls[0], third.calls[0]]
+        if self.rng.random() < 0.5:
+            text = self.rng.choice(["{a} and {c} there", "{a}, then {c} there", "{a} and {c} over there"])
+        else:
+            text = self.rng.choice(["{a}, {b} and {c}", "{a}, then {b} and {c} there", "{a} and {b}, then {c}"])
+        return Segment(text.format(a=first.text, b=second.text, c=done), calls)
 
     def body(self) -> Segment:
         return self.composite("body")
@@ -348,6 +444,10 @@ class Composer:
         answer = result_phrases(self.catalog.skill(producer), first.calls[0][1], place=not text_slot)
         fold = bool(answer) and self.rng.random() < P_FOLDED_CHAIN
         self.voice.result_words = answer if fold or text_slot else []
+        if spec.domain == "ref":  # "send the video to Jake", "send it to Emma"
+            media = [w for w in producer.split("_") if w in MEDIA_WORDS]
+            self.voice.result_words = [f"the {n}" for n in noun_forms(" ".join(media[:1]))] * 2 + ["it"] \
+                if media else []
         try:
             second = self.single(consumer, {pname: value}, self.rng.choice(templates))
         finally:
@@ -396,13 +496,17 @@ class Composer:
         text, question = segments[0].text, segments[0].question
         for seg in segments[1:]:
             pool = lang.question_connectors if question or seg.question else lang.connectors
-            text = rng.choice(pool).format(a=text, b=seg.text)
+            pool = [c for c in pool if not c.startswith("first ") or not text.startswith("first ")] or pool
+            text = rng.choice(pool).format(a=text, b=seg.text)  # never "first first ..."
             question = seg.question
         polite_ok = not any(s.question for s in segments) and segments[0].calls
         if polite_ok and rng.random() < P_POLITE:
             wrapped = rng.choice(lang.polite).format(x=text)
             question = wrapped.endswith("?")
             text = wrapped.rstrip("?")
+        if polite_ok and rng.random() < P_REASON:  # "it's getting dark, switch the light on": a reason changes nothing
+            said = rng.choice(["{r}, {x}", "{x}, {r}", "{x}, {r}", "{x} because {r}"])
+            text = said.format(r=rng.choice(REASONS), x=text)
         if rng.random() < P_FILLER:
             text = f"{rng.choice(lang.fillers)} {text}"
         elif rng.random() < P_CAPITAL:

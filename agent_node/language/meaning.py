@@ -19,11 +19,13 @@ round, a place left out).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Protocol
 
 from agent_node.catalog.skills import Catalog, Param
 from agent_node.catalog.values import normalize_name, whole_ref
+from agent_node.language.number_words import words_to_digits
 from agent_node.language.phrasebook import (
     FREE_DOMAINS,
     SIGNS,
@@ -102,33 +104,74 @@ def names_value(text: str, pb: Phrasebook, type_name: str, value: str) -> bool:
 
 
 def number_unsaid(text: str, spec: ParamSpec, value: float) -> str | None:
-    """Why the normalised ``text`` does not say ``value`` (with its direction), or None."""
+    """Why the normalised ``text`` does not say ``value`` (with its direction), or None.
+    A number said in a larger unit than the parameter's ("30 minutes" for seconds)
+    says that many of the larger unit, not of the parameter's."""
+    named = spec.special.get(float(abs(value) if spec.directional else value), []) + [
+        f.replace("{n}", "").strip().removeprefix("the ") for f in spec.named.get(float(value), [])]
+    plain = in_own_unit(text, spec)
     if spec.directional:
-        forms = number_forms(abs(value), signed=False) + spec.special.get(float(abs(value)), [])
+        forms = number_forms(abs(value), signed=False)
         sign = "negative" if value < 0 else "positive"
         other = SIGNS[1 - SIGNS.index(sign)]
         if sign == "negative" or _said_any(text, spec.accepted(other)):
             if not _said_any(text, spec.accepted(sign)):
                 return f"direction not mentioned: {sign} {value}"
     else:
-        forms = number_forms(value, signed=True) + spec.special.get(float(value), [])
-    forms += in_larger_units(spec, value)
-    return None if _said_any(text, forms) else f"number not mentioned: {value}"
+        forms = number_forms(value, signed=True)
+    if _said_any(plain, forms) or _said_any(text, named + in_larger_units(spec, value)):
+        return None
+    return f"number not mentioned: {value}"
 
 
-#: Larger units of a parameter in seconds: (seconds in one, its names).
+#: Larger units of a duration: (seconds in one, its names).
 LARGER_UNITS = ((60.0, ("minutes", "minute", "mins", "min")), (3600.0, ("hours", "hour", "hrs", "hr")))
+_SECONDS = {"second", "seconds", "sec", "secs"}
+#: A duration said in minutes or hours, in normalised text after words_to_digits: "30 minutes",
+#: "an hour", "half an hour", "1.5 hours", "a minute and a half", "10 minute video".
+_DURATION = re.compile(r"(?<= )(?:(\d+(?:\.\d+)?)|(an?|one)|(half an?)) (minutes?|mins?|hours?|hrs?)"
+                       r"( and a half)?(?= )")
+
+
+def unit_seconds(spec: ParamSpec) -> float | None:
+    """Seconds in one unit of a duration parameter (1 for seconds, 60 for minutes), or None."""
+    words = {w for pair in spec.units for w in pair}
+    if words & _SECONDS:
+        return 1.0
+    return next((per for per, names in LARGER_UNITS if words & set(names)), None)
+
+
+def said_durations(text: str) -> list[tuple[float, str]]:
+    """The durations ``text`` says in minutes or hours, in seconds, each with its words
+    ("wait half an hour" -> [(1800.0, "half an hour")])."""
+    out = []
+    for m in _DURATION.finditer(normalize_text(words_to_digits(text))):
+        count = float(m.group(1)) if m.group(1) else (0.5 if m.group(3) else 1.0)
+        per = next(per for per, names in LARGER_UNITS if m.group(4) in names)
+        out.append(((count + (0.5 if m.group(5) else 0.0)) * per, m.group(0)))
+    return out
+
+
+def in_own_unit(text: str, spec: ParamSpec) -> str:
+    """The normalised ``text`` less what it says in a unit larger than the parameter's
+    ("wait | " for "wait half an hour" and seconds), numbers in digits."""
+    per = unit_seconds(spec)
+    if per is None:
+        return text
+    larger = {n for p, names in LARGER_UNITS if p > per for n in names}
+    return _DURATION.sub(lambda m: "|" if m.group(4) in larger else m.group(0), normalize_text(words_to_digits(text)))
 
 
 def in_larger_units(spec: ParamSpec, value: float) -> list[str]:
-    """``value`` seconds said in minutes or hours ("2 minutes", "one and a half
-    hours", "a minute"), for a parameter said in seconds; [] otherwise."""
-    if value <= 0 or not {w for pair in spec.units for w in pair} & {"second", "seconds", "sec", "secs"}:
+    """``value`` said in minutes or hours ("2 minutes", "one and a half hours", "a minute")
+    for a duration parameter in a smaller unit (seconds, or minutes for hours); [] otherwise."""
+    own = unit_seconds(spec)
+    if value <= 0 or own is None:
         return []
     out = []
     for per, names in LARGER_UNITS:
-        k = value / per
-        if k >= 0.5 and (2 * k).is_integer():
+        k = value * own / per
+        if per > own and k >= 0.5 and (2 * k).is_integer():
             out += [f"{form} {name}" for form in number_forms(k) for name in names]
             out += {1.0: [f"a {names[1]}", f"an {names[1]}"], 0.5: [f"half a {names[1]}", f"half an {names[1]}"],
                     1.5: [f"a {names[1]} and a half", f"an {names[1]} and a half"]}.get(k, [])

@@ -34,8 +34,8 @@ from agent_node.catalog.skills import Catalog, Param, Skill, load_catalog
 from agent_node.catalog.values import is_integral
 from agent_node.files.config_files import ConfigFileError, read_yaml
 from agent_node.files.paths import config_path
-from agent_node.language.number_words import ONES, TENS
-from agent_node.language.skill_words import natural_templates
+from agent_node.language.number_words import ONES, ORDINALS, TENS
+from agent_node.language.skill_words import natural_templates, param_phrase, role
 from agent_node.plan.checker import check_plan
 from agent_node.plan.model import Plan, PlanParseError
 from agent_node.plan.text import parse_plan_text
@@ -62,10 +62,11 @@ class _Model(BaseModel):
 
 # -- the file format ----------------------------------------------------------------
 class TemplateSpec(_Model):
-    """A template; ``when`` restricts a slot's value (``{on: false}``, ``{distance_m: negative}``)."""
+    """A template; ``when`` restricts a slot's value (``{on: false}``, ``{distance_m: negative}``,
+    ``{mode: slow}`` for a value of an enum: "slow down" says it with no slot)."""
 
     text: str = Field(min_length=1)
-    when: dict[str, bool | Literal["positive", "negative"]] = Field(default_factory=dict)
+    when: dict[str, bool | str] = Field(default_factory=dict)
 
     @property
     def question(self) -> bool:
@@ -103,8 +104,11 @@ class ParamSpec(_Model):
     exactly. ``units``: (singular, plural) pairs. ``words``: direction words
     by sign (``positive``/``negative``) or on/off words (``true``/``false``);
     ``cues``: more words the meaning check accepts. ``special``: whole
-    phrases for a value (60 -> "a minute"). ``exclude``: enum values this
-    parameter never gets (they mean another skill).
+    phrases for a value (60 -> "a minute"). ``named``: names of a value
+    said instead of its whole slot, with the noun before it, its direction word
+    and its unit ("floor -1" -> "the basement", "drawer 4" -> "the bottom {n}",
+    ``{n}`` being the noun said; "-90 degrees" -> "straight down"). ``exclude``:
+    enum values this parameter never gets (they mean another skill).
     """
 
     domain: str | None = None
@@ -113,6 +117,7 @@ class ParamSpec(_Model):
     words: dict[str, list[str]] = Field(default_factory=dict)
     cues: dict[str, list[str]] = Field(default_factory=dict)
     special: dict[float, list[str]] = Field(default_factory=dict)
+    named: dict[float, list[str]] = Field(default_factory=dict)
     exclude: list[str] = Field(default_factory=list)
 
     @field_validator("words", "cues", mode="before")
@@ -354,9 +359,14 @@ UNIT_HINTS: tuple[tuple[str, tuple[str, str]], ...] = (
     ("_deg", ("degree", "degrees")),
     ("_s", ("second", "seconds")),
     ("seconds", ("second", "seconds")),
+    ("_min", ("minute", "minutes")),
+    ("minutes", ("minute", "minutes")),
     ("_pct", ("percent", "percent")),
     ("percent", ("percent", "percent")),
 )
+#: Words of units: a description's "5 metres" names no value.
+UNIT_NAMES = {w for _, pair in UNIT_HINTS for unit in pair for w in unit.split()} | {
+    "metre", "metres", "m", "deg", "s", "min", "percent", "%"}
 GENERIC_WITH_ARGS = (
     "{base} ({args})", "please {base}, {args}", "{base}: {args}", "{name} {args}", "{name} with {args_with}",
     "i need you to {base}, with {args_with}", "{base}, {args}", "{name}: {args}", "{base} using {args_using}",
@@ -408,13 +418,67 @@ DIRECTION_VERBS: dict[str, list[str]] = {"up": ["climb", "ascend", "rise"], "dow
                                          "back": ["reverse", "back up"]}
 
 
-def generic_param_spec(pname: str, p: Param) -> ParamSpec:
+def generic_param_spec(pname: str, p: Param, skill: Skill | None = None) -> ParamSpec:
     if p.type == "string":
         return ParamSpec(domain=infer_domain(pname))
     if p.type in ("number", "integer"):
-        return ParamSpec(values=generic_values(p), units=_units(pname), words=direction_words(pname, p),
+        spec = ParamSpec(values=generic_values(p), units=_units(pname), words=direction_words(pname, p),
                          cues=direction_verbs(pname, p))
+        numbers = [n for n, q in skill.params.items() if q.type in ("number", "integer")] if skill else []
+        text = p.description + (f"; {skill.description}" if skill and numbers == [pname] else "")
+        described = described_values(text, p)
+        numbered = role(pname, p) == "number" and p.type == "integer"  # "drawer 2", "floor -1"
+        named = {v: described.get(v, []) + (ordinal_names(v) if numbered else []) for v in spec.values or []}
+        spec.named = {v: names for v, names in named.items() if names}
+        return spec
     return ParamSpec()
+
+
+#: Words for one end of a range and for the other ("1 (top) to 4": 4 is the bottom drawer).
+OPPOSITE_ENDS = {"top": "bottom", "bottom": "top", "first": "last", "last": "first", "front": "back",
+                 "back": "front", "upper": "lower", "lower": "upper", "highest": "lowest", "lowest": "highest"}
+_NUM = r"(-?\d+(?:\.\d+)?)"
+#: "1 (top) to 4", "1 (top)"
+_END_SAID = re.compile(_NUM + r" \((\w+)\)(?: to " + _NUM + ")?")
+#: "-1 is the basement", "0 the ground floor", "0 for any free drawer", "0 looks at the horizon"
+_VALUE_SAID = re.compile(_NUM + r" (?:is |means |for |looks at |looks |points at |points )?((?:the |a |an |any )?"
+                         r"[a-z][a-z' ]*)")
+
+
+def described_values(text: str, p: Param) -> dict[float, list[str]]:
+    """The values a description names, with their names: "floor number, -1 is the
+    basement and 0 the ground floor" -> {-1: ["the basement"], 0: ["the ground floor"]};
+    "1 is the top drawer" also names the other end of the bounds ("the bottom drawer");
+    "1 (top) to 4" -> {1: ["the top {n}"], 4: ["the bottom {n}"]} ({n}: the noun said)."""
+    out: dict[float, list[str]] = {}
+    lo, hi = p.minimum, p.maximum
+
+    def add(value: float, name: str) -> None:
+        if (lo is None or value >= lo) and (hi is None or value <= hi) and 0 < len(name.split()) <= 4:
+            out.setdefault(float(value), []).append(name)
+        words = name.split()
+        end = next((w for w in words if w in OPPOSITE_ENDS), None)
+        other = hi if value == lo else lo if value == hi else None
+        if end and other is not None and float(other) not in out:
+            out[float(other)] = [" ".join(OPPOSITE_ENDS[w] if w == end else w for w in words)]
+    for clause in re.split(r"[,;:.]|\band\b|\bor\b|\bwhile\b", text.lower()):
+        clause = clause.strip()
+        if m := _END_SAID.search(clause):
+            add(float(m.group(1)), f"the {m.group(2)} {{n}}")
+            if m.group(3) and m.group(2) in OPPOSITE_ENDS:
+                out.setdefault(float(m.group(3)), [f"the {OPPOSITE_ENDS[m.group(2)]} {{n}}"])
+        elif (m := _VALUE_SAID.fullmatch(clause)) and not set(m.group(2).split()) & UNIT_NAMES:
+            add(float(m.group(1)), m.group(2).strip())
+    return out
+
+
+def ordinal_names(value: float) -> list[str]:
+    """"the fourth {n}", "the 4th {n}" for a thing numbered ``value`` (1 to 12)."""
+    if not (1 <= value <= len(ORDINALS)) or not float(value).is_integer():
+        return []
+    k = int(value)
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return [f"the {ORDINALS[k - 1]} {{n}}", f"the {k}{suffix} {{n}}"]
 
 
 def _units(pname: str) -> list[tuple[str, str]]:
@@ -458,9 +522,18 @@ def _label(pname: str) -> str:
     return pname.replace("_", " ")
 
 
-def generic_skill_phrases(skill: Skill) -> SkillPhrases:
+#: Set phrases for a choice of a setting, by the choice (each says the choice's own word).
+CHOICE_SAYINGS: dict[str, list[str]] = {
+    "slow": ["slow down", "slow it down", "take it slow", "go slow"], "fast": ["go fast", "fast, please"],
+    "normal": ["back to normal", "go back to normal"], "quiet": ["be quiet", "keep quiet"],
+    "loud": ["be loud", "loud, please"], "eco": ["go eco", "save power, eco"],
+}
+
+
+def generic_skill_phrases(skill: Skill, enums: dict[str, list[str]] | None = None) -> SkillPhrases:
     """Everyday phrasings from the skill's name and parameters
-    (:func:`agent_node.language.skill_words.natural_templates`)."""
+    (:func:`agent_node.language.skill_words.natural_templates`); a setting of one
+    choice also by set phrases of its values ("slow down": :data:`CHOICE_SAYINGS`)."""
     directional = frozenset(n for n, p in skill.params.items()
                             if p.type in ("number", "integer") and direction_words(n, p))
     natural: list[Any] = natural_templates(skill, directional)
@@ -469,7 +542,34 @@ def generic_skill_phrases(skill: Skill) -> SkillPhrases:
         name = required[0]
         natural += [{"text": f"{verb} {{{name}}}", "when": {name: sign}}
                     for sign, verbs in direction_verbs(name, skill.params[name]).items() for verb in verbs]
+    if natural and len(required) == 1 and (enums or {}).get(skill.params[required[0]].type):
+        name = required[0]
+        natural += [{"text": said, "when": {name: value}} for value in (enums or {})[skill.params[name].type]
+                    for said in CHOICE_SAYINGS.get(value, [])]
+    said = description_clause(skill)
+    values = {v.replace("_", " ") for vs in (enums or {}).values() for v in vs}
+    if natural and said and not any(mentions(f" {said} ", v) for v in values):  # "switch on the uv lamps"
+        # (not "drive to the charging bay" for dock: that is also where navigate_to goes)
+        natural += [said] + [f"{said} {param_phrase(n, p, False, said.split()[0])}" for n, p in skill.params.items()]
     return SkillPhrases(templates=natural or _described_templates(skill))
+
+
+#: Where a description's first clause ends ("Switch on the UV lamps and disinfect the room ...").
+_CLAUSE_END = re.compile(r"[.;,:()]| and | (?:from )?where | then | until | so | while | on the current ")
+
+
+def description_clause(skill: Skill) -> str | None:
+    """The first clause of the description as a command ("switch on the uv lamps", "drive
+    to the charging bay"): people say what a skill does. Only for an action with no
+    required parameter, 2 to 8 words, not opened by a direction verb ("descend
+    straight down" would read as a distance to descend)."""
+    if not skill.resources or any(p.required for p in skill.params.values()):
+        return None
+    words = _CLAUSE_END.split(skill.description.lower())[0].split()
+    verbs = {w for said in DIRECTION_VERBS.values() for v in said for w in v.split()}
+    if not 2 <= len(words) <= 8 or words[0] in ("a", "an", "the", "this", "it", "its") or words[0] in verbs:
+        return None
+    return " ".join(words)
 
 
 def _described_templates(skill: Skill) -> list[str]:
@@ -572,10 +672,10 @@ def complete(pb: Phrasebook, catalog: Catalog) -> Phrasebook:
     """Fill in what the phrasebook leaves out: generic skills, param specs, enum forms."""
     for skill in catalog.skills:
         if skill.name not in pb.skills:
-            pb.skills[skill.name] = generic_skill_phrases(skill)
+            pb.skills[skill.name] = generic_skill_phrases(skill, catalog.enums)
         for pname, p in skill.params.items():
             key = f"{skill.name}.{pname}"
-            inferred = generic_param_spec(pname, p)
+            inferred = generic_param_spec(pname, p, skill)
             spec = pb.params.get(key)
             if spec is None:
                 pb.params[key] = inferred
@@ -680,7 +780,9 @@ def _slot_problems(pb: Phrasebook, catalog: Catalog, where: str, template: Templ
         out.append(f"{where}: template {template.text!r} does not say required '{{{name}}}'")
     for name, fixed in template.when.items():
         p = owners[name][2] if name in owners else None
-        wanted = ("boolean",) if isinstance(fixed, bool) else ("number", "integer")
+        if p is not None and catalog.is_enum(p.type) and fixed in catalog.enums[p.type]:
+            continue
+        wanted = ("boolean",) if isinstance(fixed, bool) else ("number", "integer") if fixed in SIGNS else ("enum",)
         if p is None or p.type not in wanted:
             out.append(f"{where}: 'when' fixes '{name}' to {fixed!r}, which needs a {wanted[0]} parameter")
     return out

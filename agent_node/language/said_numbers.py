@@ -7,7 +7,7 @@ the command says lies beyond a parameter's bound while the plan puts that
 parameter exactly at the bound it crossed, and no call uses the number itself.
 The planner declines those and says why, so the person hears the limit
 instead of the robot doing something else. (A number said in other units,
-"two hours" for a parameter in seconds, is not caught.)
+"two hours" for a parameter in seconds, is caught by ``repairs.beyond_bounds``.)
 """
 
 from __future__ import annotations
@@ -16,17 +16,24 @@ import re
 
 from agent_node.catalog.skills import Catalog
 from agent_node.catalog.values import is_number, readable
-from agent_node.language.number_words import words_to_digits
+from agent_node.language.number_words import ORDINALS, words_to_digits
 from agent_node.plan.model import Plan
 
 _NUMBER = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)(?![\w.])(\s+(?:times?|laps?|rounds?)\b)?")
 
 
+#: Ordinals that say a number: "9th", and in words from "third" ("first" and "second" say other things).
+_ORDINAL = re.compile(r"(?<![\w.])(\d+)(?:st|nd|rd|th)\b|\b(%s)\b" % "|".join(ORDINALS[2:]))
+
+
 def said_numbers(command: str) -> list[tuple[float, bool]]:
-    """The numbers in a command, also those said in words ("two" -> 2), each with
-    whether it counts repetitions ("3 times", "twice"): those only bound counts."""
+    """The numbers in a command, also those said in words ("two" -> 2) or as ordinals
+    ("the ninth floor" -> 9), each with whether it counts repetitions ("3 times",
+    "twice"): those only bound counts."""
     text = words_to_digits(command).replace(",", " ")
-    return [(float(m.group(1)), bool(m.group(2))) for m in _NUMBER.finditer(text)]
+    ordinals = [(float(m.group(1)) if m.group(1) else float(ORDINALS.index(m.group(2)) + 1), False)
+                for m in _ORDINAL.finditer(text.lower())]
+    return [(float(m.group(1)), bool(m.group(2))) for m in _NUMBER.finditer(text)] + ordinals
 
 
 def unused_said_numbers(command: str, plan: Plan) -> list[tuple[float, bool]]:

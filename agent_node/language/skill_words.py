@@ -54,7 +54,7 @@ VERBS: dict[str, list[str]] = {
     "place": ["put", "place", "set down"],
     "page": ["page", "ping", "call"],
     "call": ["call", "summon"],
-    "announce": ["announce", "broadcast"],
+    "announce": ["announce", "broadcast", "read out"],
     "say": ["say"],
     "report": ["report", "log", "file"],
     "request": ["request", "ask for"],
@@ -272,6 +272,11 @@ def _templates(skill: Skill, directional: frozenset[str], said_thing: str) -> li
                 out += [f"{v} {{{who}}}{noun}{t} saying {{{what}}}", f"{v} {{{who}}}{t}: {{{what}}}",
                         f"{v} {{{who}}}{t} that {{{what}}}"]
                 out += [f"{v} {{{who}}}{noun}{t} saying {{{what}}} {phrase(n, v)}" for n in optional]
+                for att in (n for n in optional if role(n, skill.params[n]) == "attachment"):
+                    # "send it to Emma with a note saying the gate is open", "send Jake the video: ..."
+                    out += [f"{v} {{{att}}} to {{{who}}}{t} saying {{{what}}}",
+                            f"{v} {{{att}}} to {{{who}}}{t} with a note saying {{{what}}}",
+                            f"{v} {{{who}}} {{{att}}}{t}: {{{what}}}"]
             else:
                 out += [f"{v}{noun}{t}: {{{what}}}", f"{v} that {{{what}}}{t}", f"{v}{noun}{t} saying {{{what}}}"]
         if who:

@@ -53,7 +53,14 @@ from agent_node.planning.prompt import (
     trained_turn,
 )
 from agent_node.planning.prompt_states import default_states_dir
-from agent_node.planning.repairs import drop_unasked, going_to, mend_signs_and_numbers, mismatches, unnamed_place_answer
+from agent_node.planning.repairs import (
+    beyond_bounds,
+    drop_unasked,
+    going_to,
+    mend_signs_and_numbers,
+    mismatches,
+    unnamed_place_answer,
+)
 from agent_node.planning.settings import WIDEN_ALL_UP_TO, WIDEN_TOP, PlannerSettings, settings_with
 from agent_node.planning.toolrag import SkillScore, ToolRAG
 
@@ -224,12 +231,19 @@ class Planner:
         text = out.text if grammar else _close_plan(out.text)
         return text, out.prompt_tokens
 
-    def _read(self, text: str) -> tuple[Plan | None, list[str]]:
+    def _read(self, text: str, command: str = "") -> tuple[Plan | None, list[str]]:
+        """The checked plan of ``text``, or None and the problems. A plan invalid only by
+        a bound gets the number ``command`` says put back first ("half an hour" written
+        as 0.5 for a parameter in minutes is 30)."""
         try:
             plan = parse_plan_text(text)
         except PlanParseError as e:
             return None, [str(e)]
         checked = check_plan(plan, self.catalog)
+        if not checked.ok and command and all("minimum" in p.message or "maximum" in p.message
+                                              for p in checked.problems):
+            mended, _ = mend_signs_and_numbers(command, plan, self.catalog, self.phrasebook)
+            checked = check_plan(mended, self.catalog) if mended is not plan else checked
         return (checked.plan, []) if checked.ok else (None, [str(p) for p in checked.problems])
 
     def plan(self, command: str) -> PlanResult:
@@ -262,7 +276,7 @@ class Planner:
             if self.should_stop():
                 result.declined, result.reason, result.plan = True, CANCELLED, Plan()
                 break
-            plan, problems = self._read(result.text)
+            plan, problems = self._read(result.text, command if command == clean_command(said) else "")
             if plan is not None:
                 result.plan = self._drop_unasked(plan, result.selected)
                 if plan.is_empty:
@@ -278,7 +292,8 @@ class Planner:
             result.plan = self._call_the_likely(command, result, turn, skills)
         if result.plan.tasks:
             result.declined, result.reason = False, ""
-            changed = clamped(said, result.plan, self.catalog)
+            changed = clamped(said, result.plan, self.catalog) or beyond_bounds(
+                said, result.plan, self.catalog, self.phrasebook)
             # (the whole command: a replan's notes name the places a failure told of)
             unnamed = unnamed_places(command, result.plan.tasks, self.catalog, self.phrasebook)
             if changed:  # the model moved a number the person said to a bound: say so instead

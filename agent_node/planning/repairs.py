@@ -11,7 +11,8 @@ returns the plan unchanged when the mend would not pass the checker.
 from __future__ import annotations
 
 from agent_node.catalog.skills import Catalog
-from agent_node.language.meaning import Mismatch, number_unsaid, unsaid, unused_mentions
+from agent_node.catalog.values import is_number, readable
+from agent_node.language.meaning import Mismatch, number_unsaid, said_durations, unit_seconds, unsaid, unused_mentions
 from agent_node.language.phrasebook import Phrasebook, normalize_text
 from agent_node.language.said_numbers import unused_said_numbers
 from agent_node.plan.checker import check_plan
@@ -53,8 +54,13 @@ def put_number_back(command: str, plan: Plan, found: list[Mismatch], catalog: Ca
         return plan
     m = wrong[0]
     param = catalog.skill(m.skill).params[m.param]
-    unused = {abs(n) for n, count in unused_said_numbers(command, plan)
-              if param.type == "integer" or not count}  # "3 times" counts
+    spec = phrasebook.spec(m.skill, m.param)
+    per = unit_seconds(spec)
+    # "30 minutes" for a parameter in seconds is 1800 (unless a call has it); else a number said, as said
+    used = {float(v) for t in plan.tasks for v in t.args.values() if is_number(v)}
+    unused = {d / per for d, _ in said_durations(command) if d > per and d / per not in used} if per else set()
+    unused = unused or {abs(n) for n, count in unused_said_numbers(command, plan)
+                        if param.type == "integer" or not count}  # "3 times" counts
     if len(unused) != 1:
         return plan
     n = unused.pop()
@@ -62,7 +68,7 @@ def put_number_back(command: str, plan: Plan, found: list[Mismatch], catalog: Ca
         return plan
     tasks = [t.model_copy(deep=True) for t in plan.tasks]
     old = tasks[m.task - 1].args[m.param]
-    text, spec = normalize_text(command), phrasebook.spec(m.skill, m.param)
+    text = normalize_text(command)
     for value in sorted((n, -n), key=lambda v: (v < 0) != (old < 0)):  # the model's sign first
         if not number_unsaid(text, spec, value):
             tasks[m.task - 1].args[m.param] = int(value) if value.is_integer() else value
@@ -82,6 +88,29 @@ def mend_signs_and_numbers(command: str, plan: Plan, catalog: Catalog,
         plan = put_number_back(command, plan, found, catalog, phrasebook)
         found = mismatches(command, plan, catalog, phrasebook)
     return plan, found
+
+
+def beyond_bounds(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrasebook) -> list[str]:
+    """One sentence per duration the command says in a larger unit ("an hour", "a ten
+    minute video") beyond the bounds of a parameter the plan filled with a number the
+    command does not say: the model wrote some other number instead of declining."""
+    said = said_durations(command)
+    text = normalize_text(command)
+    out = []
+    for task in plan.tasks:
+        skill = catalog.skill(task.skill)
+        for name, value in task.args.items():
+            spec, p = phrasebook.spec(task.skill, name), skill.params.get(name)
+            per = unit_seconds(spec)
+            if not per or p is None or not is_number(value) or not number_unsaid(text, spec, value):
+                continue
+            for seconds, words in said:
+                if (p.maximum is not None and seconds / per > p.maximum) or (
+                        p.minimum is not None and seconds / per < p.minimum):
+                    out.append(f"{words} is beyond what {task.skill.replace('_', ' ')} allows for {name}"
+                               f" ({readable(p.minimum)} to {readable(p.maximum)} {spec.units[0][1]})")
+                    break
+    return out
 
 
 def going_to(value: str, plan: Plan, catalog: Catalog) -> str:

@@ -54,6 +54,7 @@ from agent_node.catalog.values import whole_ref
 from agent_node.datagen.compose import Composer, Segment
 from agent_node.datagen.generate import DEFAULT_MIX, draft, generate_report, kind_schedule
 from agent_node.datagen.samples import Kind, Sample
+from agent_node.language.meaning import unit_seconds
 from agent_node.language.phrasebook import Phrasebook, digits, mentions, normalize_text, number_words
 from agent_node.plan.checker import check_plan
 
@@ -93,7 +94,8 @@ def _all_forms(catalog: Catalog, pb: Phrasebook) -> list[str]:
 def unknown_names(type_name: str, catalog: Catalog, pb: Phrasebook) -> list[str]:
     """Names for a value of ``type_name`` that none of the catalog's enum values goes by."""
     pool = UNKNOWN_DOORS if "door" in type_name else UNKNOWN_PLACES
-    known = [normalize_text(f) for f in _all_forms(catalog, pb)]
+    named = [f.replace("{n}", "") for spec in pb.params.values() for fs in spec.named.values() for f in fs]
+    known = [normalize_text(f) for f in _all_forms(catalog, pb) + named]  # "the basement" may be floor -1
     return [n for n in pool if not any(mentions(normalize_text(n), k) or mentions(k, normalize_text(n))
                                        for k in known)]
 
@@ -172,10 +174,13 @@ def _out_of_bounds_values(minimum: float | None, maximum: float | None, integer:
 
 def _minutes(seconds: float) -> list[str]:
     """A number of seconds said in minutes or hours, where it is whole."""
-    if seconds == 3600:
-        return ["an hour", "one hour"]
-    if seconds == 1800:
-        return ["half an hour", "thirty minutes"]
+    hours = {3600: ["an hour", "one hour"], 5400: ["an hour and a half", "one and a half hours"],
+             7200: ["two hours", "2 hours"], 1800: ["half an hour", "thirty minutes"]}
+    if seconds in hours:
+        return hours[seconds]
+    if seconds % 3600 == 0 and seconds > 7200:
+        k = int(seconds // 3600)
+        return [f"{w} hours" for w in number_words(k)[:1]] + [f"{k} hours"]
     if seconds % 60 == 0 and seconds >= 120:
         k = int(seconds // 60)
         return [f"{w} minutes" for w in number_words(k)[:1]] + [f"{k} minutes"]
@@ -196,9 +201,9 @@ def out_of_bounds(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, se
             values = _out_of_bounds_values(p.minimum, p.maximum, p.type == "integer")
             if spec.directional:
                 values = sorted({abs(v) for v in values if abs(v) > min(abs(p.minimum or 0), abs(p.maximum or 0))})
-            seconds = any(unit[0] in ("second", "sec", "s") for unit in spec.units)
+            per = unit_seconds(spec)
             spec.values = values
-            spec.special = {v: _minutes(v) for v in values if seconds and _minutes(v)}
+            spec.special = {v: _minutes(v * per) for v in values if per and _minutes(v * per)}
             bounded.append(skill.name)
     if not bounded:
         return []
@@ -268,6 +273,8 @@ def _unit_forms(unit_words: set[str], value: float, turns: bool = False) -> list
     ``turns``: an angle to turn by may be said as part of a turn."""
     if unit_words & {"second", "seconds", "sec", "secs"} and value % 60 == 0 and value >= 60:
         return ["a minute", "one minute"] if value == 60 else _minutes(value) + [f"{int(value // 60)} min"]
+    if unit_words & {"minute", "minutes"} and value % 30 == 0 and value >= 30:
+        return _minutes(value * 60)[:1] if value >= 60 else ["half an hour"]
     if turns and unit_words & {"degree", "degrees"} and value in TURNS:
         return TURNS[value]
     if unit_words & {"meter", "meters", "metre", "metres"} and 0 < value < 1:
@@ -292,7 +299,8 @@ def units(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set[
             if any("per" in w for pair in spec.units for w in pair):
                 continue
             top = p.maximum if p.maximum is not None else 600
-            candidates = [60.0 * k for k in range(1, 11)] + [0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9]
+            candidates = [60.0 * k for k in (*range(1, 11), 15, 20, 30, 45, 60)] + [
+                0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9]
             candidates += list(TURNS)
             forms = {v: f for v in sorted(set(candidates)) if v <= top and (p.minimum is None or v >= max(p.minimum, 0))
                      and (f := _unit_forms(unit_words, v, spec.directional))}
