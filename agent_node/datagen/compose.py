@@ -239,7 +239,7 @@ class Voice:
             spec = self.pb.spec(*binding) if binding[0] else None
             if sign is None and spec is not None and spec.directional:
                 sign = "negative" if name in dir_slots and self.rng.random() < P_NEGATIVE else "positive"
-            named = self.pb.spec(*binding).named if binding[0] and name in said_slots - set(template.when) else {}
+            named = spec.named if spec is not None and name in said_slots - set(template.when) else {}
             if named and name not in fixed and self.rng.random() < P_BY_NAME:  # "straight down", "the basement"
                 fixed[name] = self.rng.choice(list(named))
                 by_name[name] = self.rng.choice(named[fixed[name]])

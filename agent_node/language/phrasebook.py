@@ -534,6 +534,7 @@ def generic_skill_phrases(skill: Skill, enums: dict[str, list[str]] | None = Non
     """Everyday phrasings from the skill's name and parameters
     (:func:`agent_node.language.skill_words.natural_templates`); a setting of one
     choice also by set phrases of its values ("slow down": :data:`CHOICE_SAYINGS`)."""
+    enums = enums or {}
     directional = frozenset(n for n, p in skill.params.items()
                             if p.type in ("number", "integer") and direction_words(n, p))
     natural: list[Any] = natural_templates(skill, directional)
@@ -542,12 +543,12 @@ def generic_skill_phrases(skill: Skill, enums: dict[str, list[str]] | None = Non
         name = required[0]
         natural += [{"text": f"{verb} {{{name}}}", "when": {name: sign}}
                     for sign, verbs in direction_verbs(name, skill.params[name]).items() for verb in verbs]
-    if natural and len(required) == 1 and (enums or {}).get(skill.params[required[0]].type):
+    if natural and len(required) == 1 and enums.get(skill.params[required[0]].type):
         name = required[0]
-        natural += [{"text": said, "when": {name: value}} for value in (enums or {})[skill.params[name].type]
+        natural += [{"text": said, "when": {name: value}} for value in enums[skill.params[name].type]
                     for said in CHOICE_SAYINGS.get(value, [])]
     said = description_clause(skill)
-    values = {v.replace("_", " ") for vs in (enums or {}).values() for v in vs}
+    values = {v.replace("_", " ") for vs in enums.values() for v in vs}
     if natural and said and not any(mentions(f" {said} ", v) for v in values):  # "switch on the uv lamps"
         # (not "drive to the charging bay" for dock: that is also where navigate_to goes)
         natural += [said] + [f"{said} {param_phrase(n, p, False, said.split()[0])}" for n, p in skill.params.items()]

@@ -63,7 +63,13 @@ def clamped(command: str, plan: Plan, catalog: Catalog) -> list[str]:
                 crossed = any((hi is not None and m > hi and value == hi) or (lo is not None and m < lo and value == lo)
                               for m in signs)
                 if crossed:
-                    out.append(f"{readable(n)} is beyond what {task.skill.replace('_', ' ')} allows for {name}"
-                               f" ({readable(lo)} to {readable(hi)})")
+                    out.append(beyond(readable(n), task.skill, name, lo, hi))
                     break
     return out
+
+
+def beyond(said: str, skill: str, name: str, lo: float | None, hi: float | None, unit: str = "") -> str:
+    """The sentence for a number said beyond a parameter's bounds ("9 is beyond what ride
+    elevator allows for floor (-1 to 6)"), with the parameter's ``unit`` if given."""
+    return (f"{said} is beyond what {skill.replace('_', ' ')} allows for {name}"
+            f" ({readable(lo)} to {readable(hi)}{' ' + unit if unit else ''})")

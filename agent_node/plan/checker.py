@@ -24,6 +24,11 @@ class Problem(BaseModel):
     arg: str | None = None
     message: str
 
+    @property
+    def breaks_a_bound(self) -> bool:
+        """A number below a parameter's minimum or above its maximum."""
+        return "minimum" in self.message or "maximum" in self.message
+
     def __str__(self) -> str:
         where = []
         if self.task is not None:

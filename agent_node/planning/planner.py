@@ -240,8 +240,7 @@ class Planner:
         except PlanParseError as e:
             return None, [str(e)]
         checked = check_plan(plan, self.catalog)
-        if not checked.ok and command and all("minimum" in p.message or "maximum" in p.message
-                                              for p in checked.problems):
+        if not checked.ok and command and all(p.breaks_a_bound for p in checked.problems):
             mended, _ = mend_signs_and_numbers(command, plan, self.catalog, self.phrasebook)
             checked = check_plan(mended, self.catalog) if mended is not plan else checked
         return (checked.plan, []) if checked.ok else (None, [str(p) for p in checked.problems])

@@ -11,10 +11,10 @@ returns the plan unchanged when the mend would not pass the checker.
 from __future__ import annotations
 
 from agent_node.catalog.skills import Catalog
-from agent_node.catalog.values import is_number, readable
+from agent_node.catalog.values import bounds_problem, is_number
 from agent_node.language.meaning import Mismatch, number_unsaid, said_durations, unit_seconds, unsaid, unused_mentions
 from agent_node.language.phrasebook import Phrasebook, normalize_text
-from agent_node.language.said_numbers import unused_said_numbers
+from agent_node.language.said_numbers import beyond, unused_said_numbers
 from agent_node.plan.checker import check_plan
 from agent_node.plan.model import Plan, Task
 
@@ -105,10 +105,8 @@ def beyond_bounds(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrase
             if not per or p is None or not is_number(value) or not number_unsaid(text, spec, value):
                 continue
             for seconds, words in said:
-                if (p.maximum is not None and seconds / per > p.maximum) or (
-                        p.minimum is not None and seconds / per < p.minimum):
-                    out.append(f"{words} is beyond what {task.skill.replace('_', ' ')} allows for {name}"
-                               f" ({readable(p.minimum)} to {readable(p.maximum)} {spec.units[0][1]})")
+                if bounds_problem(seconds / per, p):
+                    out.append(beyond(words, task.skill, name, p.minimum, p.maximum, spec.units[0][1]))
                     break
     return out
 

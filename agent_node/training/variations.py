@@ -210,7 +210,7 @@ def out_of_bounds(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, se
 
     def accept(sample: Sample) -> Sample | None:
         problems = check_plan(sample.to_plan(), catalog).problems
-        if not problems or not all("minimum" in p.message or "maximum" in p.message for p in problems):
+        if not problems or not all(p.breaks_a_bound for p in problems):
             return None
         return sample.model_copy(update={"plan": [], "kind": "none", "setup": sample.setup.__class__()})
     return _draw(catalog, changed, world, n, seed, "bounds", accept, seen)
