@@ -106,6 +106,10 @@ def test_a_repair_that_clips_the_number_said_is_declined_with_the_limit():
     assert result.declined and "1000 is beyond what rotate allows for angle_deg (-360 to 360)" in result.reason
     llm = ScriptedLLM('1. rotate(angle_deg=360)\n2. join()\n')
     assert not planner(llm, "rotate").plan("turn around 360 degrees").declined  # at the bound, as said
+    llm = ScriptedLLM('1. patrol(route=["kitchen"])\n2. join()\n')  # laps left at the default
+    result = planner(llm, "patrol").plan("patrol the kitchen fifteen laps")
+    assert result.declined and result.reason == (
+        "I cannot do that: 15 is beyond what patrol allows for laps (1 to 10 times).")
 
 
 def test_two_invalid_plans_decline_with_the_error_and_run_nothing():

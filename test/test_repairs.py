@@ -11,8 +11,10 @@ from agent_node.language.meaning import Mismatch
 from agent_node.language.phrasebook import direction_words, load_phrasebook
 from agent_node.plan.model import Plan
 from agent_node.planning.repairs import (
+    beyond_at_default,
     beyond_bounds,
     drop_unasked,
+    fill_defaults_said,
     going_to,
     mend_signs_and_numbers,
     mismatches,
@@ -166,3 +168,56 @@ def test_a_duration_beyond_bounds_in_a_larger_unit_is_declined_not_bent():
     # the plan's own number is said: the hour is about something else
     assert beyond_bounds("wait 10 seconds, the shift ends in an hour", Plan.of(("wait", {"duration_s": 10})),
                          HOSPITAL, HOSPITAL_PB) == []
+
+
+@pytest.mark.parametrize("command, written, meant", [
+    ("turn left a quarter turn", 180, 90),
+    ("do a quarter turn to the right", -180, -90),
+    ("turn clockwise a quarter turn", -120, -90),
+    ("spin three quarters of a turn to the left", 90, 270),
+])
+def test_an_angle_said_as_part_of_a_turn_is_put_back(command, written, meant):
+    mended, left = mend_signs_and_numbers(command, Plan.of(("rotate", {"angle_deg": written})), CATALOG, PB)
+    assert args(mended) == [{"angle_deg": meant}] and left == []
+
+
+def test_a_heading_is_no_turn_to_make():
+    plan = Plan.of(("go_to_pose", {"x": 1, "y": 2, "yaw_deg": 180}))
+    found = mismatches("go to x 1 y 2 facing a quarter turn", plan, CATALOG, PB)
+    assert [m.param for m in found] == ["yaw_deg"]
+    assert mend_signs_and_numbers("go to x 1 y 2 facing a quarter turn", plan, CATALOG, PB)[0] == plan
+
+
+def test_a_number_said_with_a_parameters_unit_takes_the_place_of_its_default():
+    plan = Plan.of(("drive", {"distance_m": 3, "speed_mps": 0.3}))
+    filled = fill_defaults_said("Drive forward 3 m, slowly, like 0.1 metres a second", plan, CATALOG, PB)
+    assert args(filled) == [{"distance_m": 3, "speed_mps": 0.1}]  # "metres a second" is a speed, not a distance
+    route = ["kitchen", "hallway"]
+    plan = Plan.of(("patrol", {"route": route}))  # laps left out: the default
+    filled = fill_defaults_said("patrol the kitchen and the hallway, three laps", plan, CATALOG, PB)
+    assert args(filled) == [{"route": route, "laps": 3}]
+    assert mend_signs_and_numbers("patrol the kitchen and the hallway, three laps", plan, CATALOG, PB)[0] == filled
+
+
+@pytest.mark.parametrize("command, plan", [
+    # the number is used by a call
+    ("drive 0.5 metres at 0.3 metres per second", Plan.of(("drive", {"distance_m": 0.5, "speed_mps": 0.3}))),
+    # two calls of the skill: which one is not known
+    ("drive 1 m, then 2 m at 0.5 m/s", Plan.of(("drive", {"distance_m": 1}), ("drive", {"distance_m": 2}))),
+    # "times" may count calls, not laps
+    ("check the front door 3 times and patrol the kitchen", Plan.of(
+        ("check_door", {"door": "front_door"}), ("patrol", {"route": ["kitchen"]}))),
+    # a value not at its default is the model's to write
+    ("patrol the kitchen twice, three laps", Plan.of(("patrol", {"route": ["kitchen"], "laps": 2}))),
+])
+def test_a_number_with_a_unit_is_left_alone_where_its_parameter_is_not_plain(command, plan):
+    assert fill_defaults_said(command, plan, CATALOG, PB) == plan
+
+
+def test_a_number_with_a_unit_beyond_bounds_left_at_the_default_is_declined_not_bent():
+    plan = Plan.of(("patrol", {"route": ["kitchen", "hallway"], "laps": 1}))
+    command = "patrol the kitchen and the hallway twenty laps"
+    assert fill_defaults_said(command, plan, CATALOG, PB) == plan
+    assert beyond_at_default(command, plan, CATALOG, PB) == ["20 is beyond what patrol allows for laps (1 to 10 times)"]
+    assert beyond_at_default("patrol the kitchen, 3 laps", Plan.of(("patrol", {"route": ["kitchen"], "laps": 3})),
+                             CATALOG, PB) == []

@@ -54,6 +54,7 @@ from agent_node.planning.prompt import (
 )
 from agent_node.planning.prompt_states import default_states_dir
 from agent_node.planning.repairs import (
+    beyond_at_default,
     beyond_bounds,
     drop_unasked,
     going_to,
@@ -292,6 +293,7 @@ class Planner:
         if result.plan.tasks:
             result.declined, result.reason = False, ""
             changed = clamped(said, result.plan, self.catalog) or beyond_bounds(
+                said, result.plan, self.catalog, self.phrasebook) or beyond_at_default(
                 said, result.plan, self.catalog, self.phrasebook)
             # (the whole command: a replan's notes name the places a failure told of)
             unnamed = unnamed_places(command, result.plan.tasks, self.catalog, self.phrasebook)

@@ -10,10 +10,22 @@ returns the plan unchanged when the mend would not pass the checker.
 
 from __future__ import annotations
 
+import re
+
 from agent_node.catalog.skills import Catalog
 from agent_node.catalog.values import bounds_problem, is_number
-from agent_node.language.meaning import Mismatch, number_unsaid, said_durations, unit_seconds, unsaid, unused_mentions
-from agent_node.language.phrasebook import Phrasebook, normalize_text
+from agent_node.language.meaning import (
+    Mismatch,
+    number_unsaid,
+    said_durations,
+    said_turns,
+    turns_by,
+    unit_seconds,
+    unsaid,
+    unused_mentions,
+)
+from agent_node.language.number_words import words_to_digits
+from agent_node.language.phrasebook import ParamSpec, Phrasebook, digits, normalize_text
 from agent_node.language.said_numbers import beyond, unused_said_numbers
 from agent_node.plan.checker import check_plan
 from agent_node.plan.model import Plan, Task
@@ -59,6 +71,8 @@ def put_number_back(command: str, plan: Plan, found: list[Mismatch], catalog: Ca
     # "30 minutes" for a parameter in seconds is 1800 (unless a call has it); else a number said, as said
     used = {float(v) for t in plan.tasks for v in t.args.values() if is_number(v)}
     unused = {d / per for d, _ in said_durations(command) if d > per and d / per not in used} if per else set()
+    if turns_by(spec):  # "a quarter turn" is 90 degrees
+        unused |= {a for a in said_turns(command) if a not in {abs(u) for u in used}}
     unused = unused or {abs(n) for n, count in unused_said_numbers(command, plan)
                         if param.type == "integer" or not count}  # "3 times" counts
     if len(unused) != 1:
@@ -77,9 +91,68 @@ def put_number_back(command: str, plan: Plan, found: list[Mismatch], catalog: Ca
     return plan
 
 
+#: Unit words that may count calls as well as a parameter ("check it 3 times"): they bind no number.
+COUNTING_UNITS = {"time", "times"}
+
+
+def _unit_forms(spec: ParamSpec) -> list[str]:
+    """The normalised unit words of a parameter, a rate also with "a" for "per" ("metres a second")."""
+    out = []
+    for word in {w for pair in spec.units for w in pair} - COUNTING_UNITS:
+        out.append(normalize_text(word))
+        if " per " in word:
+            out += [normalize_text(word.replace(" per ", f" {a} ")) for a in ("a", "an")]
+    return out
+
+
+def left_at_default(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrasebook) -> list[tuple[float, int, str]]:
+    """The numbers ``command`` says with a parameter's unit that no call uses ("three
+    laps", "like 0.1 metres a second"), where the plan's one call of that parameter's
+    skill leaves it at its default: each with the call's index (0-based) and the
+    parameter. A number goes with the longest unit said after it ("metres a second" is
+    a speed, not a distance); "times" binds none (it may count calls)."""
+    text = normalize_text(words_to_digits(command))
+    used = {abs(float(v)) for t in plan.tasks for v in t.args.values() if is_number(v)}
+    skills = [t.skill for t in plan.tasks]
+    forms = [(form, i, name) for i, task in enumerate(plan.tasks) if skills.count(task.skill) == 1
+             for name, p in catalog.skill(task.skill).params.items() if p.type in ("number", "integer")
+             for form in _unit_forms(phrasebook.spec(task.skill, name))]
+    out = []
+    for m in re.finditer(r"(?<= )(\d+(?:\.\d+)?)(?= )", text):
+        after = text[m.end():]
+        units = [(form, i, name) for form, i, name in forms if after.startswith(form)]
+        if not units or float(m.group(1)) in used:
+            continue
+        _, i, name = max(units, key=lambda u: len(u[0]))
+        p, args = catalog.skill(plan.tasks[i].skill).params[name], plan.tasks[i].args
+        if p.has_default and args.get(name, p.default) == p.default:
+            out.append((float(m.group(1)), i, name))
+    return out
+
+
+def fill_defaults_said(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrasebook) -> Plan:
+    """``plan`` with each number of :func:`left_at_default` in its parameter (signed as
+    the command's direction words say, within its bounds); unchanged when that would
+    not pass the checker."""
+    found = left_at_default(command, plan, catalog, phrasebook)
+    if not found:
+        return plan
+    text = normalize_text(command)
+    tasks = [t.model_copy(deep=True) for t in plan.tasks]
+    for n, i, name in found:
+        spec, p = phrasebook.spec(tasks[i].skill, name), catalog.skill(tasks[i].skill).params[name]
+        value = next((v for v in (n, -n) if not number_unsaid(text, spec, v) and not bounds_problem(v, p)), None)
+        if value is not None:  # beyond the bounds: see beyond_at_default
+            tasks[i].args[name] = int(value) if value.is_integer() else value
+    filled = Plan(tasks=tasks)
+    return filled if check_plan(filled, catalog).ok else plan
+
+
 def mend_signs_and_numbers(command: str, plan: Plan, catalog: Catalog,
                            phrasebook: Phrasebook) -> tuple[Plan, list[Mismatch]]:
-    """Signs turned round, then a made-up number put back; the plan and how it still departs."""
+    """Signs turned round, then a made-up number put back, then a number said with a
+    parameter's unit put in place of its default; the plan and how it still departs."""
+    plan = fill_defaults_said(command, plan, catalog, phrasebook)
     found = mismatches(command, plan, catalog, phrasebook)
     if any(m.wrong_sign for m in found):
         plan = turn_signs_round(command, plan, found, catalog, phrasebook)
@@ -108,6 +181,19 @@ def beyond_bounds(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrase
                 if bounds_problem(seconds / per, p):
                     out.append(beyond(words, task.skill, name, p.minimum, p.maximum, spec.units[0][1]))
                     break
+    return out
+
+
+def beyond_at_default(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrasebook) -> list[str]:
+    """One sentence per number said with a parameter's unit beyond its bounds that the
+    plan left at the default ("patrol the hallway fifty times" ... "fifty laps"
+    written with laps=1): the model wrote the default instead of declining."""
+    out = []
+    for n, i, name in left_at_default(command, plan, catalog, phrasebook):
+        skill = plan.tasks[i].skill
+        p = catalog.skill(skill).params[name]
+        if bounds_problem(n, p) and bounds_problem(-n, p):
+            out.append(beyond(digits(n), skill, name, p.minimum, p.maximum, phrasebook.spec(skill, name).units[0][1]))
     return out
 
 

@@ -54,7 +54,7 @@ from agent_node.catalog.values import whole_ref
 from agent_node.datagen.compose import Composer, Segment
 from agent_node.datagen.generate import DEFAULT_MIX, draft, generate_report, kind_schedule
 from agent_node.datagen.samples import Kind, Sample
-from agent_node.language.meaning import unit_seconds
+from agent_node.language.meaning import TURNS, unit_seconds
 from agent_node.language.phrasebook import Phrasebook, digits, mentions, normalize_text, number_words
 from agent_node.plan.checker import check_plan
 
@@ -260,12 +260,6 @@ def correction(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen:
             return None  # "the office, ..., the hallway, not the office": the value taken back is also asked for
         return sample if verify(sample) else None
     return _draw(catalog, changed, world, n, seed, "correction", accept, seen)
-
-
-#: Angles said as parts of a turn. Not "a full turn": trained with it, the planner read
-#: "turn around" (180) as 360 (hand-written sets: 4 commands).
-TURNS = {90.0: ["a quarter turn", "a quarter of a turn", "a quarter-turn"], 180.0: ["half a turn", "a half turn"],
-         270.0: ["three quarters of a turn"]}
 
 
 def _unit_forms(unit_words: set[str], value: float, turns: bool = False) -> list[str]:
