@@ -125,6 +125,16 @@ def test_chains_cite_earlier_results(reports):
     assert chains and all(any("$" in json.dumps(c.args) for c in s.plan) for s in chains)
 
 
+def test_a_light_is_switched_where_a_look_up_led():
+    """ "switch off the light in the room you're in": the room is looked up, never guessed."""
+    chains = generate_report(CATALOG, 600, seed=8, mix={"chain": 1.0}).samples
+    lit = [s for s in chains if len(s.plan) == 2 and s.plan[1].skill == "set_light"]
+    assert {s.plan[0].skill for s in lit} == {"find_person", "find_object", "get_location"}
+    for s in lit:
+        assert s.plan[1].args["room"] == "$1", s
+        assert check_meaning(s, CATALOG) is None, s
+
+
 def test_setups_arrange_what_plans_need(reports):
     samples = [s for r in reports.values() for s in r.samples]
     bodies = [s for s in samples if s.kind == "body" and len(s.plan) > 1 and s.plan[1].skill == "pick"

@@ -119,7 +119,10 @@ def test_the_simulated_house_serves_the_nav2_bindings_too(tmp_path):
     nodes = Nodes(ros_env(domain), tmp_path)
     bindings = str(REPO / "config/nav2_bindings.yaml")
     nodes.start("robot", "sim_robot_node", "--params-file", str(REPO / "config/sim_robot_params.yaml"),
-                params={"time_scale": 0.05, "bindings": bindings})
+                params={"time_scale": 0.05, "bindings": bindings,
+                        # the pose is read from a topic published every period: one must fall
+                        # within the errand's scaled wait (75 ms) after the robot arrived
+                        "publish_period_s": 0.02})
     nodes.start("agent", "agent_node", "--params-file", str(REPO / "config/agent_params.yaml"),
                 params={"bindings": bindings, "plans_file": str(plans), "speech": False, "audit_log": ""})
     probe = Probe(domain)

@@ -95,7 +95,7 @@ def put_number_back(command: str, plan: Plan, found: list[Mismatch], catalog: Ca
 COUNTING_UNITS = {"time", "times"}
 
 
-def _unit_forms(spec: ParamSpec) -> list[str]:
+def _unit_words(spec: ParamSpec) -> list[str]:
     """The normalised unit words of a parameter, a rate also with "a" for "per" ("metres a second")."""
     out = []
     for word in {w for pair in spec.units for w in pair} - COUNTING_UNITS:
@@ -116,7 +116,7 @@ def left_at_default(command: str, plan: Plan, catalog: Catalog, phrasebook: Phra
     skills = [t.skill for t in plan.tasks]
     forms = [(form, i, name) for i, task in enumerate(plan.tasks) if skills.count(task.skill) == 1
              for name, p in catalog.skill(task.skill).params.items() if p.type in ("number", "integer")
-             for form in _unit_forms(phrasebook.spec(task.skill, name))]
+             for form in _unit_words(phrasebook.spec(task.skill, name))]
     out = []
     for m in re.finditer(r"(?<= )(\d+(?:\.\d+)?)(?= )", text):
         after = text[m.end():]
@@ -186,8 +186,8 @@ def beyond_bounds(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrase
 
 def beyond_at_default(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrasebook) -> list[str]:
     """One sentence per number said with a parameter's unit beyond its bounds that the
-    plan left at the default ("patrol the hallway fifty times" ... "fifty laps"
-    written with laps=1): the model wrote the default instead of declining."""
+    plan left at the default ("patrol the hallway, fifty laps" written with laps=1):
+    the model wrote the default instead of declining."""
     out = []
     for n, i, name in left_at_default(command, plan, catalog, phrasebook):
         skill = plan.tasks[i].skill
