@@ -11,6 +11,7 @@ from agent_node.language.meaning import Mismatch
 from agent_node.language.phrasebook import direction_words, load_phrasebook
 from agent_node.plan.model import Plan
 from agent_node.planning.repairs import (
+    attach_media,
     beyond_at_default,
     beyond_bounds,
     drop_unasked,
@@ -19,6 +20,7 @@ from agent_node.planning.repairs import (
     mend_signs_and_numbers,
     mismatches,
     put_number_back,
+    signs_by_clause,
     turn_signs_round,
     unnamed_place_answer,
 )
@@ -221,3 +223,56 @@ def test_a_number_with_a_unit_beyond_bounds_left_at_the_default_is_declined_not_
     assert beyond_at_default(command, plan, CATALOG, PB) == ["20 is beyond what patrol allows for laps (1 to 10 times)"]
     assert beyond_at_default("patrol the kitchen, 3 laps", Plan.of(("patrol", {"route": ["kitchen"], "laps": 3})),
                              CATALOG, PB) == []
+
+
+def test_a_sign_is_turned_round_by_the_step_it_was_said_in():
+    command = "Turn left 90, drive forward a metre, turn right 90, then drive forward two metres."
+    plan = Plan.of(("rotate", {"angle_deg": 90}), ("drive", {"distance_m": 1}), ("rotate", {"angle_deg": 90}),
+                   ("drive", {"distance_m": 2}))
+    assert mismatches(command, plan, CATALOG, PB) == []  # the command as a whole says both directions
+    assert [a.get("angle_deg") for a in args(signs_by_clause(command, plan, CATALOG, PB))] == [90, None, -90, None]
+    assert args(mend_signs_and_numbers(command, plan, CATALOG, PB)[0])[2] == {"angle_deg": -90}
+
+
+@pytest.mark.parametrize("command, plan", [
+    # one call: a direction taken back is the command's to say, not a step's
+    ("turn right, no wait, left, ninety degrees", Plan.of(("rotate", {"angle_deg": 90}))),
+    # as many steps with a direction as calls, or nothing is matched
+    ("turn left 90 and then right 45, then left again 30", Plan.of(("rotate", {"angle_deg": 90}),
+                                                                    ("rotate", {"angle_deg": -45}))),
+    # each step already says its call's sign
+    ("drive back 2 m then forward 1 m", Plan.of(("drive", {"distance_m": -2}), ("drive", {"distance_m": 1}))),
+])
+def test_signs_are_left_alone_where_steps_and_calls_do_not_match(command, plan):
+    assert signs_by_clause(command, plan, CATALOG, PB) == plan
+
+
+DRONE = load_catalog(Path(__file__).resolve().parents[1] / "examples" / "drone" / "skills.yaml")
+DRONE_PB = load_phrasebook(DRONE)
+
+
+@pytest.mark.parametrize("command, text", [
+    ("take a photo of the fence and send it to Tom", "The result is $1."),  # cited in the text
+    ("film the silo for a minute and send the video to Priya", "The result is in the video."),  # named, as said
+])
+def test_a_photo_or_video_cited_in_a_message_is_attached(command, text):
+    media = ("take_photo", {}) if "photo" in command else ("record_video", {"duration_s": 60})
+    plan = Plan.of(media, ("send_report", {"recipient": "tom", "text": text}))
+    told = "Here is the photo." if "$1" in text else text  # the text tells of the photo, not of its id
+    assert args(attach_media(command, plan, DRONE, DRONE_PB))[1] == {"recipient": "tom", "text": told,
+                                                                      "attachment": "$1"}
+
+
+@pytest.mark.parametrize("command, plan", [
+    # the text neither cites nor names the photo
+    ("take a photo and text Tom that the battery is fine", Plan.of(
+        ("take_photo", {}), ("send_report", {"recipient": "tom", "text": "the battery is fine"}))),
+    # already attached
+    ("take a photo and send it to Tom", Plan.of(
+        ("take_photo", {}), ("send_report", {"recipient": "tom", "text": "The result is $1.", "attachment": "$1"}))),
+    # two photos nothing attaches: which one is not known
+    ("take two photos and send them to Tom", Plan.of(
+        ("take_photo", {}), ("take_photo", {}), ("send_report", {"recipient": "tom", "text": "The result is $1."}))),
+])
+def test_a_message_is_left_alone_where_the_photo_it_sends_is_not_clear(command, plan):
+    assert attach_media(command, plan, DRONE, DRONE_PB) == plan

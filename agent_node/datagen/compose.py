@@ -21,7 +21,7 @@ from agent_node.language.phrasebook import (
     number_words,
     skeleton_slots,
 )
-from agent_node.language.skill_words import MOTION, UNIT_WORDS, is_lookup, noun_forms
+from agent_node.language.skill_words import MEDIA_WORDS, MOTION, UNIT_WORDS, is_lookup, makes_media, noun_forms
 from agent_node.plan.checker import result_fits
 
 if TYPE_CHECKING:
@@ -43,8 +43,6 @@ P_NAMED, P_BY_NAME = 0.4, 0.15
 P_FOLDED_CHAIN = 0.5
 #: Share of chains by result type that go to a place looked up and do something there.
 P_THERE_CHAIN = 0.3
-#: Words of a skill's name or result that make the result a file to attach.
-MEDIA_WORDS = ("photo", "picture", "image", "snapshot", "video", "clip", "recording", "scan", "file")
 #: First words of a question (not wrapped in "can you ...").
 QUESTION_WORDS = frozenset("what what's how how's who when where where's which will do does did is are can know "
                            "why".split())
@@ -543,12 +541,6 @@ def type_pairs(catalog: Catalog, pb: Phrasebook) -> list[tuple[str, str, str]]:
                 if (free_text or typed) and said:
                     out.append((producer.name, consumer.name, pname))
     return out
-
-
-def makes_media(skill) -> bool:
-    """Whether a skill's result is a file to attach (a photo, a video, a recording)."""
-    said = f"{skill.name} {skill.returns.description if skill.returns else ''}".lower().replace("_", " ")
-    return any(w in said.split() for w in MEDIA_WORDS)
 
 
 def result_phrases(producer, args: dict[str, Any], place: bool = False) -> list[str]:

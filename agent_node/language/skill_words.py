@@ -25,6 +25,21 @@ from __future__ import annotations
 
 from agent_node.catalog.skills import BASE_TYPES, Param, Skill
 
+#: Words of a skill's name or result that make the result a file to attach.
+MEDIA_WORDS = ("photo", "picture", "image", "snapshot", "video", "clip", "recording", "scan", "file")
+
+
+def media_word(skill: Skill) -> str:
+    """What a skill's result is when it is a file to attach ("photo", "video"), else ""."""
+    said = f"{skill.name} {skill.returns.description if skill.returns else ''}".lower().replace("_", " ").split()
+    return next((w for w in said if w in MEDIA_WORDS), "")
+
+
+def makes_media(skill: Skill) -> bool:
+    """Whether a skill's result is a file to attach (a photo, a video, a recording)."""
+    return bool(media_word(skill))
+
+
 #: A skill name's first word -> everyday verbs for it ("" keeps the name's own verb).
 VERBS: dict[str, list[str]] = {
     "navigate": ["go", "head", "drive", "move", "navigate"],

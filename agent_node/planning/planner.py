@@ -54,6 +54,7 @@ from agent_node.planning.prompt import (
 )
 from agent_node.planning.prompt_states import default_states_dir
 from agent_node.planning.repairs import (
+    attach_media,
     beyond_at_default,
     beyond_bounds,
     drop_unasked,
@@ -278,6 +279,7 @@ class Planner:
                 break
             plan, problems = self._read(result.text, command if command == clean_command(said) else "")
             if plan is not None:
+                plan = attach_media(command, plan, self.catalog, self.phrasebook)
                 result.plan = self._drop_unasked(plan, result.selected)
                 if plan.is_empty:
                     result.declined, result.reason = True, NO_SKILL

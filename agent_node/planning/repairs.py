@@ -25,8 +25,9 @@ from agent_node.language.meaning import (
     unused_mentions,
 )
 from agent_node.language.number_words import words_to_digits
-from agent_node.language.phrasebook import ParamSpec, Phrasebook, digits, normalize_text
+from agent_node.language.phrasebook import SIGNS, ParamSpec, Phrasebook, digits, mentions, normalize_text
 from agent_node.language.said_numbers import beyond, unused_said_numbers
+from agent_node.language.skill_words import MEDIA_WORDS, makes_media, media_word
 from agent_node.plan.checker import check_plan
 from agent_node.plan.model import Plan, Task
 
@@ -54,6 +55,37 @@ def turn_signs_round(command: str, plan: Plan, found: list[Mismatch], catalog: C
             tasks[m.task - 1].args[m.param] = -value
     turned = Plan(tasks=tasks)
     return turned if check_plan(turned, catalog).ok else plan
+
+
+#: Where a command's steps part: punctuation and the words that join them.
+_CLAUSE = re.compile(r"[,;.!?]|\b(?:then|and|after that|afterwards|next)\b", re.IGNORECASE)
+
+
+def signs_by_clause(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrasebook) -> Plan:
+    """``plan`` with a signed number turned round where the step it was said in says the
+    other direction ("turn left 90, drive a metre, turn right 90" written with both turns
+    left: the command as a whole says both directions). The calls of one parameter
+    (two or more) are matched in order with the steps that say an amount and one
+    direction of it, when there are as many of each; a call is turned only where its
+    step says its number with the other sign."""
+    steps = [normalize_text(words_to_digits(c)) for c in _CLAUSE.split(command) if c and c.strip()]
+    tasks = [t.model_copy(deep=True) for t in plan.tasks]
+    for skill, name in {(t.skill, k) for t in tasks for k, v in t.args.items() if is_number(v)}:
+        spec = phrasebook.spec(skill, name)
+        if not spec.directional:
+            continue
+        amounts = [f for forms in spec.special.values() for f in forms]
+        directed = [c for c in steps if (re.search(r"\d", c) or any(mentions(c, f) for f in amounts) or said_turns(c))
+                    and sum(any(mentions(c, w) for w in spec.accepted(sign)) for sign in SIGNS) == 1]
+        calls = [t for t in tasks if t.skill == skill and is_number(t.args.get(name))]
+        if len(calls) < 2 or len(calls) != len(directed):
+            continue
+        for task, step in zip(calls, directed):
+            value = task.args[name]
+            if value and number_unsaid(step, spec, value) and not number_unsaid(step, spec, -value):
+                task.args[name] = -value
+    turned = Plan(tasks=tasks)
+    return turned if turned != plan and check_plan(turned, catalog).ok else plan
 
 
 def put_number_back(command: str, plan: Plan, found: list[Mismatch], catalog: Catalog,
@@ -150,9 +182,10 @@ def fill_defaults_said(command: str, plan: Plan, catalog: Catalog, phrasebook: P
 
 def mend_signs_and_numbers(command: str, plan: Plan, catalog: Catalog,
                            phrasebook: Phrasebook) -> tuple[Plan, list[Mismatch]]:
-    """Signs turned round, then a made-up number put back, then a number said with a
-    parameter's unit put in place of its default; the plan and how it still departs."""
-    plan = fill_defaults_said(command, plan, catalog, phrasebook)
+    """A number said with a parameter's unit put in place of its default, signs turned
+    round (step by step, then by the whole command), then a made-up number put back;
+    the plan and how it still departs."""
+    plan = signs_by_clause(command, fill_defaults_said(command, plan, catalog, phrasebook), catalog, phrasebook)
     found = mismatches(command, plan, catalog, phrasebook)
     if any(m.wrong_sign for m in found):
         plan = turn_signs_round(command, plan, found, catalog, phrasebook)
@@ -195,6 +228,37 @@ def beyond_at_default(command: str, plan: Plan, catalog: Catalog, phrasebook: Ph
         if bounds_problem(n, p) and bounds_problem(-n, p):
             out.append(beyond(digits(n), skill, name, p.minimum, p.maximum, phrasebook.spec(skill, name).units[0][1]))
     return out
+
+
+def attach_media(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrasebook) -> Plan:
+    """``plan`` with a photo or video it takes attached to the message that sends it,
+    where the model cited it in the text instead ("send it to Tom" written as
+    ``text="The result is $3."`` with no attachment: the text becomes "Here is the
+    photo.") or named it there ("The result is in the video.") as the command does:
+    the message's attachment (a parameter of domain ``ref``) is empty, the media call
+    before it is the only one nothing attaches, and the checker passes the result."""
+    said = set(normalize_text(command).split())
+    tasks = [t.model_copy(deep=True) for t in plan.tasks]
+    attached = {v for t in tasks for k, v in t.args.items() if phrasebook.spec(t.skill, k).domain == "ref" and v}
+    for task in tasks:
+        skill = catalog.skill(task.skill)
+        slot = next((k for k in skill.params if phrasebook.spec(task.skill, k).domain == "ref"), None)
+        if slot is None or task.args.get(slot):
+            continue
+        text = " ".join(str(v) for k, v in task.args.items() if phrasebook.spec(task.skill, k).domain == "text")
+        media = [t for t in tasks if t.id < task.id and makes_media(catalog.skill(t.skill))
+                 and f"${t.id}" not in attached]
+        nouns = said & set(MEDIA_WORDS) & set(normalize_text(text).split())
+        cited = bool(media) and re.search(rf"\${media[0].id}(?!\d)", text)
+        if len(media) == 1 and (cited or nouns):
+            task.args[slot] = f"${media[0].id}"
+            attached.add(task.args[slot])
+            if cited:  # the text tells of the file, not of its id
+                for k, v in task.args.items():
+                    if phrasebook.spec(task.skill, k).domain == "text" and f"${media[0].id}" in str(v):
+                        task.args[k] = f"Here is the {media_word(catalog.skill(media[0].skill))}."
+    mended = Plan(tasks=tasks)
+    return mended if mended != plan and check_plan(mended, catalog).ok else plan
 
 
 def going_to(value: str, plan: Plan, catalog: Catalog) -> str:
