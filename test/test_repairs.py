@@ -177,6 +177,7 @@ def test_a_duration_beyond_bounds_in_a_larger_unit_is_declined_not_bent():
     ("do a quarter turn to the right", -180, -90),
     ("turn clockwise a quarter turn", -120, -90),
     ("spin three quarters of a turn to the left", 90, 270),
+    ("do one full turn to the left", -180, 360),
 ])
 def test_an_angle_said_as_part_of_a_turn_is_put_back(command, written, meant):
     mended, left = mend_signs_and_numbers(command, Plan.of(("rotate", {"angle_deg": written})), CATALOG, PB)

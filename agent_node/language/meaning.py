@@ -109,7 +109,7 @@ def number_unsaid(text: str, spec: ParamSpec, value: float) -> str | None:
     says that many of the larger unit, not of the parameter's."""
     named = spec.special.get(float(abs(value) if spec.directional else value), []) + [
         f.replace("{n}", "").strip().removeprefix("the ") for f in spec.named.get(float(value), [])] + (
-        TURNS.get(float(abs(value)), []) if turns_by(spec) else [])
+        SAID_TURNS.get(float(abs(value)), []) if turns_by(spec) else [])
     plain = in_own_unit(text, spec)
     if spec.directional:
         forms = number_forms(abs(value), signed=False)
@@ -129,6 +129,9 @@ def number_unsaid(text: str, spec: ParamSpec, value: float) -> str | None:
 #: it, the planner read "turn around" (180) as 360 (hand-written sets: 4 commands).
 TURNS = {90.0: ["a quarter turn", "a quarter of a turn", "a quarter-turn"], 180.0: ["half a turn", "a half turn"],
          270.0: ["three quarters of a turn"]}
+#: What the meaning check reads besides: a full turn, said, is read as 360 ("one full turn to the left"
+#: written as -180 is put back).
+SAID_TURNS = {**TURNS, 360.0: ["a full turn", "one full turn", "a whole turn", "a full circle"]}
 
 
 def turns_by(spec: ParamSpec) -> bool:
@@ -140,7 +143,7 @@ def turns_by(spec: ParamSpec) -> bool:
 def said_turns(text: str) -> list[float]:
     """The angles ``text`` says as parts of a turn, in degrees ("turn left a quarter turn" -> [90])."""
     text, out = normalize_text(text), []
-    forms = sorted(((normalize_text(f), a) for a, fs in TURNS.items() for f in fs), key=lambda x: -len(x[0]))
+    forms = sorted(((normalize_text(f), a) for a, fs in SAID_TURNS.items() for f in fs), key=lambda x: -len(x[0]))
     for form, angle in forms:  # "three quarters of a turn" before "a quarter of a turn"
         while form in text:
             out.append(angle)
