@@ -137,7 +137,7 @@ SAID_TURNS = {**TURNS, 360.0: ["a full turn", "one full turn", "a whole turn", "
 def turns_by(spec: ParamSpec) -> bool:
     """Whether a parameter is an angle to turn by (in degrees, with direction words), which
     may be said as part of a turn; a heading to face is not."""
-    return spec.directional and bool({w for pair in spec.units for w in pair} & {"degree", "degrees"})
+    return spec.directional and bool(spec.unit_words & {"degree", "degrees"})
 
 
 def said_turns(text: str) -> list[float]:
@@ -162,7 +162,7 @@ _DURATION = re.compile(r"(?<= )(?:(\d+(?:\.\d+)?)|(an?|one)|(half an?)) (minutes
 
 def unit_seconds(spec: ParamSpec) -> float | None:
     """Seconds in one unit of a duration parameter (1 for seconds, 60 for minutes), or None."""
-    words = {w for pair in spec.units for w in pair}
+    words = spec.unit_words
     if words & _SECONDS:
         return 1.0
     return next((per for per, names in LARGER_UNITS if words & set(names)), None)

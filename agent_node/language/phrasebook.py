@@ -129,6 +129,11 @@ class ParamSpec(_Model):
     def directional(self) -> bool:
         return all(self.words.get(s) for s in SIGNS)
 
+    @property
+    def unit_words(self) -> set[str]:
+        """Every word of ``units``, singular and plural."""
+        return {w for pair in self.units for w in pair}
+
     def accepted(self, key: str) -> list[str]:
         """Every phrase that says ``key`` (a sign or ``true``/``false``)."""
         return [*self.words.get(key, []), *self.cues.get(key, [])]

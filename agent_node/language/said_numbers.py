@@ -36,9 +36,14 @@ def said_numbers(command: str) -> list[tuple[float, bool]]:
     return [(float(m.group(1)), bool(m.group(2))) for m in _NUMBER.finditer(text)] + ordinals
 
 
+def used_numbers(plan: Plan) -> set[float]:
+    """The numbers the calls of ``plan`` use, without their signs."""
+    return {abs(float(v)) for t in plan.tasks for v in t.args.values() if is_number(v)}
+
+
 def unused_said_numbers(command: str, plan: Plan) -> list[tuple[float, bool]]:
     """:func:`said_numbers` of the command that no call of ``plan`` uses, with either sign."""
-    used = {abs(float(v)) for t in plan.tasks for v in t.args.values() if is_number(v)}
+    used = used_numbers(plan)
     return [(n, count) for n, count in said_numbers(command) if abs(n) not in used]
 
 

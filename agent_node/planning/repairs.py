@@ -26,7 +26,7 @@ from agent_node.language.meaning import (
 )
 from agent_node.language.number_words import words_to_digits
 from agent_node.language.phrasebook import SIGNS, ParamSpec, Phrasebook, digits, mentions, normalize_text
-from agent_node.language.said_numbers import beyond, unused_said_numbers
+from agent_node.language.said_numbers import beyond, unused_said_numbers, used_numbers
 from agent_node.language.skill_words import MEDIA_WORDS, makes_media, media_word
 from agent_node.plan.checker import check_plan
 from agent_node.plan.model import Plan, Task
@@ -104,7 +104,7 @@ def put_number_back(command: str, plan: Plan, found: list[Mismatch], catalog: Ca
     used = {float(v) for t in plan.tasks for v in t.args.values() if is_number(v)}
     unused = {d / per for d, _ in said_durations(command) if d > per and d / per not in used} if per else set()
     if turns_by(spec):  # "a quarter turn" is 90 degrees
-        unused |= {a for a in said_turns(command) if a not in {abs(u) for u in used}}
+        unused |= set(said_turns(command)) - used_numbers(plan)
     unused = unused or {abs(n) for n, count in unused_said_numbers(command, plan)
                         if param.type == "integer" or not count}  # "3 times" counts
     if len(unused) != 1:
@@ -130,7 +130,7 @@ COUNTING_UNITS = {"time", "times"}
 def _unit_words(spec: ParamSpec) -> list[str]:
     """The normalised unit words of a parameter, a rate also with "a" for "per" ("metres a second")."""
     out = []
-    for word in {w for pair in spec.units for w in pair} - COUNTING_UNITS:
+    for word in spec.unit_words - COUNTING_UNITS:
         out.append(normalize_text(word))
         if " per " in word:
             out += [normalize_text(word.replace(" per ", f" {a} ")) for a in ("a", "an")]
@@ -144,7 +144,7 @@ def left_at_default(command: str, plan: Plan, catalog: Catalog, phrasebook: Phra
     parameter. A number goes with the longest unit said after it ("metres a second" is
     a speed, not a distance); "times" binds none (it may count calls)."""
     text = normalize_text(words_to_digits(command))
-    used = {abs(float(v)) for t in plan.tasks for v in t.args.values() if is_number(v)}
+    used = used_numbers(plan)
     skills = [t.skill for t in plan.tasks]
     forms = [(form, i, name) for i, task in enumerate(plan.tasks) if skills.count(task.skill) == 1
              for name, p in catalog.skill(task.skill).params.items() if p.type in ("number", "integer")
@@ -245,18 +245,18 @@ def attach_media(command: str, plan: Plan, catalog: Catalog, phrasebook: Phraseb
         slot = next((k for k in skill.params if phrasebook.spec(task.skill, k).domain == "ref"), None)
         if slot is None or task.args.get(slot):
             continue
-        text = " ".join(str(v) for k, v in task.args.items() if phrasebook.spec(task.skill, k).domain == "text")
         media = [t for t in tasks if t.id < task.id and makes_media(catalog.skill(t.skill))
                  and f"${t.id}" not in attached]
-        nouns = said & set(MEDIA_WORDS) & set(normalize_text(text).split())
-        cited = bool(media) and re.search(rf"\${media[0].id}(?!\d)", text)
-        if len(media) == 1 and (cited or nouns):
-            task.args[slot] = f"${media[0].id}"
-            attached.add(task.args[slot])
-            if cited:  # the text tells of the file, not of its id
-                for k, v in task.args.items():
-                    if phrasebook.spec(task.skill, k).domain == "text" and f"${media[0].id}" in str(v):
-                        task.args[k] = f"Here is the {media_word(catalog.skill(media[0].skill))}."
+        if len(media) != 1:
+            continue
+        ref = f"${media[0].id}"
+        texts = {k: str(v) for k, v in task.args.items() if phrasebook.spec(task.skill, k).domain == "text"}
+        citing = [k for k, v in texts.items() if re.search(rf"\{ref}(?!\d)", v)]
+        if citing or said & set(MEDIA_WORDS) & set(normalize_text(" ".join(texts.values())).split()):
+            task.args[slot] = ref
+            attached.add(ref)
+            for k in citing:  # the text tells of the file, not of its id
+                task.args[k] = f"Here is the {media_word(catalog.skill(media[0].skill))}."
     mended = Plan(tasks=tasks)
     return mended if mended != plan and check_plan(mended, catalog).ok else plan
 

@@ -289,8 +289,8 @@ def units(catalog: Catalog, pb: Phrasebook, world, n: int, seed: int, seen: set[
             spec = changed.params.get(f"{skill.name}.{name}")
             if spec is None or p.type not in ("number", "integer") or not spec.units:
                 continue
-            unit_words = {w for pair in spec.units for w in pair if "per" not in w}
-            if any("per" in w for pair in spec.units for w in pair):
+            unit_words = {w for w in spec.unit_words if "per" not in w}
+            if unit_words != spec.unit_words:
                 continue
             top = p.maximum if p.maximum is not None else 600
             candidates = [60.0 * k for k in (*range(1, 11), 15, 20, 30, 45, 60)] + [
