@@ -3,8 +3,9 @@
 Each configuration (model, adapter or none, with or without ToolRAG, with or
 without the grammar, planner settings) plans every command of each dataset with
 2 threads and is scored with the metric of ``shared/spec/README.md``. The
-datasets are the dev set, three hand-written sets (``test/data/handwritten_plans.jsonl``,
-``test/data/handwritten2_plans.jsonl``, ``test/data/handwritten3_plans.jsonl``) and a held-out generator seed
+datasets are the dev set, four hand-written sets (``test/data/handwritten_plans.jsonl``,
+``test/data/handwritten2_plans.jsonl``, ``test/data/handwritten3_plans.jsonl``,
+``test/data/handwritten4_plans.jsonl``) and a held-out generator seed
 (``test/data/heldout_seed123.jsonl``), or
 ``--generated N`` commands from the data generator with a seed the example
 bank, ToolRAG and the adapter never saw. Asserts nothing. Run:
@@ -47,6 +48,7 @@ DEV_SET = Path(os.environ.get("AGENT_SHARED_DIR", REPO.parent / "shared")) / "sp
 DATASETS = {"dev": DEV_SET, "handwritten": REPO / "test" / "data" / "handwritten_plans.jsonl",
             "handwritten2": REPO / "test" / "data" / "handwritten2_plans.jsonl",
             "handwritten3": REPO / "test" / "data" / "handwritten3_plans.jsonl",
+            "handwritten4": REPO / "test" / "data" / "handwritten4_plans.jsonl",
             "heldout": REPO / "test" / "data" / "heldout_seed123.jsonl"}
 GENERATED_SEED = 90210  # not the example bank's (7) nor ToolRAG's training seed (0)
 

@@ -233,7 +233,7 @@ def tiny_base(tmp_path_factory) -> Path:
     return write_tiny_qwen2(BASE, tmp_path_factory.mktemp("tiny") / "tiny.gguf")
 
 
-def test_finetune_trains_exports_and_llama_cpp_loads_the_adapter(tiny_base, tmp_path):
+def test_finetune_trains_exports_and_llama_cpp_loads_the_adapter(tiny_base, tmp_path, capsys):
     pytest.importorskip("torch")
     pytest.importorskip("peft")
     llama_cpp = pytest.importorskip("llama_cpp")
@@ -279,6 +279,18 @@ def test_finetune_trains_exports_and_llama_cpp_loads_the_adapter(tiny_base, tmp_
                  "--batch", "4", "--rank", "4", "--alpha", "8", "--lr", "1e-2", "--max-len", "128",
                  "--exclude"]) == 0
     assert json.loads((out / "train_log.json").read_text(encoding="utf-8"))["losses"] == log["losses"]
+
+    # training goes on from an adapter: with no learning rate its matrices come out as they went in
+    tiny = ["--model", str(tiny_base), "-n", "40", "--seed", "1", "--max-steps", "1", "--batch", "4",
+            "--max-len", "128", "--exclude", "--init-adapter", str(adapter)]
+    assert main(tiny + ["--out", str(tmp_path / "more"), "--rank", "4", "--alpha", "8", "--lr", "0"]) == 0
+    again = {t.name: np.asarray(t.data, dtype=np.float32)
+             for t in gguf.GGUFReader(str(tmp_path / "more" / "adapter.gguf")).tensors}
+    assert all(np.array_equal(again[t.name], np.asarray(t.data, dtype=np.float32)) for t in reader.tensors)
+    # an adapter of another rank is refused with what does not fit, and nothing is written
+    assert main(tiny + ["--out", str(tmp_path / "other"), "--rank", "8", "--alpha", "8"]) == 2
+    assert not (tmp_path / "other" / "adapter.gguf").exists()
+    assert "does not fit this model at rank 8" in capsys.readouterr().err
 
 
 def test_a_time_limit_sets_the_steps_by_the_latest_pace():

@@ -14,6 +14,7 @@ from agent_node.planning.repairs import (
     attach_media,
     beyond_at_default,
     beyond_bounds,
+    cite_the_look_up,
     drop_unasked,
     fill_defaults_said,
     going_to,
@@ -184,6 +185,26 @@ def test_an_angle_said_as_part_of_a_turn_is_put_back(command, written, meant):
     assert args(mended) == [{"angle_deg": meant}] and left == []
 
 
+def test_turns_counted_are_read_in_degrees_and_beyond_bounds_declined():
+    # "two full turns" is 720 degrees, beyond a turn of at most 360: the 2 the model wrote is no number said
+    plan = Plan.of(("rotate", {"angle_deg": 2}))
+    assert [m.param for m in mismatches("rotate two full turns to the left", plan, DRONE, DRONE_PB)] == ["angle_deg"]
+    assert beyond_bounds("rotate two full turns to the left", plan, DRONE, DRONE_PB) == [
+        "720 degrees is beyond what rotate allows for angle_deg (-360 to 360 degrees)"]
+    assert beyond_bounds("spin 1.5 turns clockwise", Plan.of(("rotate", {"angle_deg": -180})), DRONE, DRONE_PB)
+    # within the bounds there is nothing to decline; the plan's own number said is no made-up one
+    assert beyond_bounds("turn left 90 degrees", Plan.of(("rotate", {"angle_deg": 90})), DRONE, DRONE_PB) == []
+    assert mismatches("do 2 turns of the kitchen", Plan.of(("patrol", {"route": ["kitchen"], "laps": 2})),
+                      CATALOG, PB) == []
+
+
+@pytest.mark.parametrize("command", ["wait ten minuts and then take a photo", "wait 10 mintues, then take a photo"])
+def test_a_slip_in_a_unit_name_is_read_as_that_unit(command):
+    plan = Plan.of(("wait", {"seconds": 10}), ("take_photo", {}))
+    mended, left = mend_signs_and_numbers(command, plan, CATALOG, PB)
+    assert args(mended) == [{"seconds": 600}, {}] and left == []
+
+
 def test_a_heading_is_no_turn_to_make():
     plan = Plan.of(("go_to_pose", {"x": 1, "y": 2, "yaw_deg": 180}))
     found = mismatches("go to x 1 y 2 facing a quarter turn", plan, CATALOG, PB)
@@ -277,3 +298,56 @@ def test_a_photo_or_video_cited_in_a_message_is_attached(command, text):
 ])
 def test_a_message_is_left_alone_where_the_photo_it_sends_is_not_clear(command, plan):
     assert attach_media(command, plan, DRONE, DRONE_PB) == plan
+
+
+@pytest.mark.parametrize("command, catalog, pb, written", [
+    ("switch on the light in whichever room Noah is in", CATALOG, PB,
+     Plan.of(("find_person", {"person": "noah"}), ("set_light", {"room": "living_room", "on": True}))),
+    ("take the gauze to wherever Nurse Ali is", HOSPITAL, HOSPITAL_PB,
+     Plan.of(("find_staff", {"name": "nurse ali"}), ("navigate_to", {"place": "ward_a"}))),
+])
+def test_a_place_nobody_named_after_a_look_up_nothing_cites_becomes_its_result(command, catalog, pb, written):
+    mended = cite_the_look_up(command, written, catalog, pb)
+    assert list(args(mended)[1].values())[0] == "$1" and args(mended)[0] == args(written)[0]
+
+
+@pytest.mark.parametrize("command, plan", [
+    # no word points at a place through something else: which room is not known
+    ("find Noah and switch on the light", Plan.of(
+        ("find_person", {"person": "noah"}), ("set_light", {"room": "living_room", "on": True}))),
+    # the place is named: nothing to mend
+    ("wherever Noah is, switch on the kitchen light", Plan.of(
+        ("find_person", {"person": "noah"}), ("set_light", {"room": "kitchen", "on": True}))),
+    # two results nothing cites could be meant (a drive's place reached, a person's place)
+    ("go to the kitchen and switch on the light where Noah is", Plan.of(
+        ("navigate_to", {"location": "kitchen"}), ("find_person", {"person": "noah"}),
+        ("set_light", {"room": "office", "on": True}))),
+    ("switch on the light wherever Noah or Ann is", Plan.of(
+        ("find_person", {"person": "noah"}), ("find_person", {"person": "ann"}),
+        ("set_light", {"room": "office", "on": True}))),
+    # no look-up written, and no word that points at a place through something else
+    ("switch off the light", Plan.of(("set_light", {"room": "living_room", "on": False}))),
+])
+def test_a_place_nobody_named_stays_unnamed_where_the_look_up_is_not_clear(command, plan):
+    assert cite_the_look_up(command, plan, CATALOG, PB) == plan
+
+
+def test_the_robots_own_place_is_looked_up_where_the_plan_names_none():
+    # "the room you're in" with no look-up written: the one skill that tells the robot's place comes first
+    plan = Plan.of(("say", {"text": "lights off"}), ("set_light", {"room": "living_room", "on": False}))
+    mended = cite_the_look_up("say lights off and switch off the light in the room you're in", plan, CATALOG, PB)
+    assert [(t.skill, t.args) for t in mended.tasks] == [
+        ("get_location", {}), ("say", {"text": "lights off"}), ("set_light", {"room": "$1", "on": False})]
+    # a look-up of its place already written is cited, even where another call cites it too
+    plan = Plan.of(("get_location", {}), ("say", {"text": "I am in the $1"}),
+                   ("set_light", {"room": "office", "on": True}))
+    assert args(cite_the_look_up("say where you are and turn on the light here", plan, CATALOG, PB))[2] == {
+        "room": "$1", "on": True}
+    # after a drive, "here" is the place it reached, not where it started
+    plan = Plan.of(("find_person", {"person": "bob"}), ("navigate_to", {"location": "$1"}),
+                   ("set_light", {"room": "office", "on": True}))
+    assert args(cite_the_look_up("go to Bob and turn on the light here", plan, CATALOG, PB))[2] == {
+        "room": "$2", "on": True}
+    # a catalog with no skill that tells the robot's place: nothing to cite
+    plan = Plan.of(("navigate_to", {"place": "pharmacy"}))
+    assert cite_the_look_up("go to the room you're in", plan, HOSPITAL, HOSPITAL_PB) == plan

@@ -32,7 +32,8 @@ from agent_node.training.lora import TrainConfig
 #: Evaluation sets never trained on (when they exist): the hand-written set, the held-out
 #: generator seed and the shared dev set.
 DEFAULT_EXCLUDE = ["test/data/handwritten_plans.jsonl", "test/data/handwritten2_plans.jsonl",
-                   "test/data/handwritten3_plans.jsonl", "test/data/heldout_seed123.jsonl",
+                   "test/data/handwritten3_plans.jsonl", "test/data/handwritten4_plans.jsonl",
+                   "test/data/heldout_seed123.jsonl",
                    "../shared/spec/dev_plans.jsonl"]
 
 
@@ -128,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--max-len", type=int, default=192, help="longest example in tokens (longer ones are left out)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--init-adapter", metavar="FILE", default="",
+                    help="start from this GGUF adapter (same rank and alpha) and continue training it on the data")
     ap.add_argument("--register", metavar="NAME", help="register the adapter under this name in models/registry.yaml")
     ap.add_argument("--default", action="store_true", help="with --register: make it the default adapter")
     args = ap.parse_args(argv)
@@ -153,8 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     from agent_node.training import lora
 
     config = TrainConfig(rank=args.rank, alpha=args.alpha, lr=args.lr, batch=args.batch, epochs=args.epochs,
-                         max_len=args.max_len, seed=args.seed, threads=args.threads, max_steps=args.max_steps)
-    model, log = lora.train(base, pairs, work, config, progress=_progress)
+                         max_len=args.max_len, seed=args.seed, threads=args.threads, max_steps=args.max_steps,
+                         init_adapter=args.init_adapter)
+    try:
+        model, log = lora.train(base, pairs, work, config, progress=_progress)
+    except ValueError as e:  # no example fits, or an --init-adapter of another model, rank or alpha
+        print(f"agent-finetune: {e}", file=sys.stderr)
+        return 2
     print("[3/4] export: GGUF adapter", file=sys.stderr)
     adapter = export_adapter(model, log, base, out, config, str(data))
     digest, size = sha256_of(adapter), adapter.stat().st_size

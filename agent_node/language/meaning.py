@@ -120,7 +120,9 @@ def number_unsaid(text: str, spec: ParamSpec, value: float) -> str | None:
                 return f"direction not mentioned: {sign} {value}"
     else:
         forms = number_forms(value, signed=True)
-    if _said_any(plain, forms) or _said_any(text, named + in_larger_units(spec, value)):
+    if _said_any(plain, forms) or _said_any(units_spelled(text), named + in_larger_units(spec, value)):
+        return None
+    if turns_by(spec) and float(abs(value)) in said_turns(text):
         return None
     return f"number not mentioned: {value}"
 
@@ -140,15 +142,20 @@ def turns_by(spec: ParamSpec) -> bool:
     return spec.directional and bool(spec.unit_words & {"degree", "degrees"})
 
 
+#: Whole turns counted, in normalised text after words_to_digits ("2 full turns": 720 degrees).
+_COUNTED_TURNS = re.compile(r"(?<= )(\d+(?:\.\d+)?) (?:full |whole |complete )?(?:turns|rotations|circles|spins)(?= )")
+
+
 def said_turns(text: str) -> list[float]:
-    """The angles ``text`` says as parts of a turn, in degrees ("turn left a quarter turn" -> [90])."""
+    """The angles ``text`` says as parts of a turn or as turns counted, in degrees ("turn
+    left a quarter turn" -> [90], "two full turns" -> [720])."""
     text, out = normalize_text(text), []
     forms = sorted(((normalize_text(f), a) for a, fs in SAID_TURNS.items() for f in fs), key=lambda x: -len(x[0]))
     for form, angle in forms:  # "three quarters of a turn" before "a quarter of a turn"
         while form in text:
             out.append(angle)
             text = text.replace(form, " | ", 1)
-    return out
+    return out + [float(m.group(1)) * 360.0 for m in _COUNTED_TURNS.finditer(normalize_text(words_to_digits(text)))]
 
 
 #: Larger units of a duration: (seconds in one, its names).
@@ -158,6 +165,17 @@ _SECONDS = {"second", "seconds", "sec", "secs"}
 #: "an hour", "half an hour", "1.5 hours", "a minute and a half", "10 minute video".
 _DURATION = re.compile(r"(?<= )(?:(\d+(?:\.\d+)?)|(an?|one)|(half an?)) (minutes?|mins?|hours?|hrs?)"
                        r"( and a half)?(?= )")
+
+
+#: Unit names long enough that a slip in typing one ("ten minuts") is still read as it.
+_SLIPPED_UNITS = ("minutes", "minute", "seconds", "second")
+
+
+def units_spelled(text: str) -> str:
+    """The normalised ``text`` with each word one letter off a long unit name written as
+    that name ("wait 10 minuts" -> "wait 10 minutes")."""
+    return " ".join(w if w in _SLIPPED_UNITS else next((u for u in _SLIPPED_UNITS if one_edit(w, u)), w)
+                    for w in text.split(" "))
 
 
 def unit_seconds(spec: ParamSpec) -> float | None:
@@ -172,7 +190,7 @@ def said_durations(text: str) -> list[tuple[float, str]]:
     """The durations ``text`` says in minutes or hours, in seconds, each with its words
     ("wait half an hour" -> [(1800.0, "half an hour")])."""
     out = []
-    for m in _DURATION.finditer(normalize_text(words_to_digits(text))):
+    for m in _DURATION.finditer(units_spelled(normalize_text(words_to_digits(text)))):
         count = float(m.group(1)) if m.group(1) else (0.5 if m.group(3) else 1.0)
         per = next(per for per, names in LARGER_UNITS if m.group(4) in names)
         out.append(((count + (0.5 if m.group(5) else 0.0)) * per, m.group(0)))
@@ -181,12 +199,16 @@ def said_durations(text: str) -> list[tuple[float, str]]:
 
 def in_own_unit(text: str, spec: ParamSpec) -> str:
     """The normalised ``text`` less what it says in a unit larger than the parameter's
-    ("wait | " for "wait half an hour" and seconds), numbers in digits."""
+    ("wait | " for "wait half an hour" and seconds; "rotate | " for "rotate two full turns"
+    and an angle to turn by), numbers in digits."""
+    if turns_by(spec):
+        return _COUNTED_TURNS.sub("|", normalize_text(words_to_digits(text)))
     per = unit_seconds(spec)
     if per is None:
         return text
     larger = {n for p, names in LARGER_UNITS if p > per for n in names}
-    return _DURATION.sub(lambda m: "|" if m.group(4) in larger else m.group(0), normalize_text(words_to_digits(text)))
+    return _DURATION.sub(lambda m: "|" if m.group(4) in larger else m.group(0),
+                         units_spelled(normalize_text(words_to_digits(text))))
 
 
 def in_larger_units(spec: ParamSpec, value: float) -> list[str]:

@@ -57,6 +57,7 @@ from agent_node.planning.repairs import (
     attach_media,
     beyond_at_default,
     beyond_bounds,
+    cite_the_look_up,
     drop_unasked,
     going_to,
     mend_signs_and_numbers,
@@ -280,6 +281,7 @@ class Planner:
             plan, problems = self._read(result.text, command if command == clean_command(said) else "")
             if plan is not None:
                 plan = attach_media(command, plan, self.catalog, self.phrasebook)
+                plan = cite_the_look_up(command, plan, self.catalog, self.phrasebook)
                 result.plan = self._drop_unasked(plan, result.selected)
                 if plan.is_empty:
                     result.declined, result.reason = True, NO_SKILL

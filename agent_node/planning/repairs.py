@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from agent_node.catalog.skills import Catalog
-from agent_node.catalog.values import bounds_problem, is_number
+from agent_node.catalog.values import bounds_problem, is_number, renumber_refs
 from agent_node.language.meaning import (
     Mismatch,
     number_unsaid,
@@ -21,6 +21,7 @@ from agent_node.language.meaning import (
     said_turns,
     turns_by,
     unit_seconds,
+    unnamed_places,
     unsaid,
     unused_mentions,
 )
@@ -197,9 +198,10 @@ def mend_signs_and_numbers(command: str, plan: Plan, catalog: Catalog,
 
 
 def beyond_bounds(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrasebook) -> list[str]:
-    """One sentence per duration the command says in a larger unit ("an hour", "a ten
-    minute video") beyond the bounds of a parameter the plan filled with a number the
-    command does not say: the model wrote some other number instead of declining."""
+    """One sentence per amount the command says in a larger unit ("an hour", "a ten
+    minute video", "two full turns") beyond the bounds of a parameter the plan filled
+    with a number the command does not say: the model wrote some other number instead
+    of declining."""
     said = said_durations(command)
     text = normalize_text(command)
     out = []
@@ -208,10 +210,12 @@ def beyond_bounds(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrase
         for name, value in task.args.items():
             spec, p = phrasebook.spec(task.skill, name), skill.params.get(name)
             per = unit_seconds(spec)
-            if not per or p is None or not is_number(value) or not number_unsaid(text, spec, value):
+            if p is None or not is_number(value) or not (per or turns_by(spec)) or not number_unsaid(text, spec, value):
                 continue
-            for seconds, words in said:
-                if bounds_problem(seconds / per, p):
+            amounts = [(seconds / per, words) for seconds, words in said] if per else [
+                (angle, f"{digits(angle)} degrees") for angle in said_turns(command)]
+            for amount, words in amounts:
+                if bounds_problem(amount, p) and (not spec.directional or bounds_problem(-amount, p)):
                     out.append(beyond(words, task.skill, name, p.minimum, p.maximum, spec.units[0][1]))
                     break
     return out
@@ -259,6 +263,65 @@ def attach_media(command: str, plan: Plan, catalog: Catalog, phrasebook: Phraseb
                 task.args[k] = f"Here is the {media_word(catalog.skill(media[0].skill))}."
     mended = Plan(tasks=tasks)
     return mended if mended != plan and check_plan(mended, catalog).ok else plan
+
+
+#: Words by which a command points at a place through something else ("the room wherever Bob is",
+#: "whichever room the keys are in", "turn on the light there").
+RELATIVE_PLACE_WORDS = ("where", "wherever", "whichever", "whatever", "there")
+#: Words by which a command points at the robot's own place ("the light in the room you're in").
+OWN_PLACE_WORDS = ("you're in", "you are in", "where you are", "you're at", "you are at", "here", "this room")
+
+
+def _own_place_look_up(catalog: Catalog, type_name: str) -> str:
+    """The one skill that tells the robot's own place of ``type_name`` (it needs no
+    argument: ``get_location``), or ""."""
+    found = [s.name for s in catalog.skills if s.returns is not None and s.returns.type == type_name
+             and not any(p.required for p in s.params.values())]
+    return found[0] if len(found) == 1 else ""
+
+
+def cite_the_look_up(command: str, plan: Plan, catalog: Catalog, phrasebook: Phrasebook) -> Plan:
+    """``plan`` with a place the command never names replaced by the result of a look-up
+    ("turn on the lights in whatever room Bob is in" written as ``find_person(person="bob")``
+    then ``set_light(room="bathroom")``), where the command points at a place through
+    something else and there is exactly one such place:
+
+    - the robot's own place ("the room you're in") before any call moves it: the result
+      of the one skill that tells it (``get_location``), called first where the plan does
+      not call it;
+    - else ("wherever", "whichever", "there", or "here" after a drive): the result of the
+      one earlier call whose result nothing cites and is of the place's type (a look-up, or
+      the place a drive reached).
+
+    Otherwise, or when the checker refuses the mended plan, ``plan`` unchanged (the place
+    check then declines it)."""
+    text = normalize_text(command)
+    own = any(mentions(text, w) for w in OWN_PLACE_WORDS)
+    if not own and not any(mentions(text, w) for w in RELATIVE_PLACE_WORDS):
+        return plan
+    unnamed = unnamed_places(command, plan.tasks, catalog, phrasebook)
+    if len(unnamed) != 1 or not isinstance(plan.task(unnamed[0].task).args.get(unnamed[0].param), str):
+        return plan
+    m = unnamed[0]
+    type_name = catalog.skill(m.skill).params[m.param].value_type
+    cited = {n for t in plan.tasks for n in t.refs()}
+    sources = [t for t in plan.tasks[:m.task - 1] if t.id not in cited
+               and (returns := catalog.skill(t.skill).returns) is not None and returns.type == type_name]
+    tasks = [t.model_copy(deep=True) for t in plan.tasks]
+    goers = {s.name for s in catalog.skills if s.resources and any(p.value_type == type_name
+                                                                    for p in s.params.values())}
+    if own and not any(t.skill in goers for t in plan.tasks[:m.task - 1]):  # it is where it started
+        look_up = _own_place_look_up(catalog, type_name)
+        sources = [t for t in plan.tasks[:m.task - 1] if t.skill == look_up]
+        if look_up and not sources:  # called first: every $N moves up by one
+            tasks = [Task(id=1, skill=look_up, args={})] + [
+                Task(id=t.id + 1, skill=t.skill, args=renumber_refs(t.args, lambda n: n + 1)) for t in tasks]
+            sources, m = [tasks[0]], Mismatch(m.why, m.task + 1, m.skill, m.param, m.value)
+    if len(sources) != 1:
+        return plan
+    tasks[m.task - 1].args[m.param] = f"${sources[0].id}"
+    mended = Plan(tasks=tasks)
+    return mended if check_plan(mended, catalog).ok else plan
 
 
 def going_to(value: str, plan: Plan, catalog: Catalog) -> str:

@@ -65,3 +65,16 @@ def write_adapter(tensors: Mapping[str, np.ndarray], alpha: float, path: str | P
 def _order(key: str) -> tuple[int, str]:
     m = _PEFT_KEY.fullmatch(key)
     return (int(m.group(1)), key) if m else (-1, key)
+
+
+def read_adapter(path: str | Path) -> tuple[dict[str, np.ndarray], float]:
+    """The matrices of a GGUF LoRA adapter by their llama.cpp names (float32), and its alpha."""
+    import gguf
+
+    try:
+        reader = gguf.GGUFReader(str(path))
+        field = reader.fields["adapter.lora.alpha"]
+    except (OSError, ValueError, KeyError) as e:
+        raise ValueError(f"{path} is not a GGUF LoRA adapter: {e}") from None
+    alpha = float(field.parts[field.data[0]][0])
+    return {t.name: np.array(t.data, dtype=np.float32) for t in reader.tensors}, alpha

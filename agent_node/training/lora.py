@@ -48,6 +48,9 @@ class TrainConfig:
     #: rate decays over the steps that remain. A slow start (the first step, another job
     #: on the cores) so costs steps only until the pace is measured again.
     max_minutes: float = 0.0
+    #: Start from this GGUF adapter's matrices (same rank and alpha) instead of new ones:
+    #: an adapter trained on more data, continued on new data ("" : start anew).
+    init_adapter: str = ""
 
 
 @dataclass
@@ -159,6 +162,8 @@ def train(gguf: Path, examples: Sequence[tuple[str, str]], out_dir: Path, config
     lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=0.0,
                       target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM")
     model = get_peft_model(model, lora)
+    if config.init_adapter:
+        set_peft_model_state_dict(model, adapter_state(torch, model, config))
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
@@ -225,6 +230,27 @@ def train(gguf: Path, examples: Sequence[tuple[str, str]], out_dir: Path, config
             _save_checkpoint(torch, ckpt, model, optimizer, scheduler, step, log)
     (out_dir / "train_log.json").write_text(json.dumps(asdict(log)), encoding="utf-8")
     return model, log
+
+
+def adapter_state(torch, model, config: TrainConfig) -> dict:
+    """The peft state of ``config.init_adapter`` for ``model``'s LoRA matrices; a clear
+    error when it is not an adapter of this model, rank and alpha."""
+    from peft import get_peft_model_state_dict
+
+    from agent_node.training.gguf_lora import gguf_tensor_name, read_adapter
+
+    tensors, alpha = read_adapter(config.init_adapter)
+    if alpha != config.alpha:
+        raise ValueError(f"{config.init_adapter} has alpha {alpha:g}, not {config.alpha:g}")
+    state = {}
+    for key, current in get_peft_model_state_dict(model).items():
+        found = tensors.get(gguf_tensor_name(key))
+        if found is None or tuple(found.shape) != tuple(current.shape):
+            raise ValueError(f"{config.init_adapter} does not fit this model at rank {config.rank}: "
+                             f"{gguf_tensor_name(key)} is {None if found is None else tuple(found.shape)}, "
+                             f"not {tuple(current.shape)}")
+        state[key] = torch.from_numpy(found)
+    return state
 
 
 def steps_that_fit(step: int, seconds: float, since: tuple[int, float], planned: int, max_minutes: float) -> int:
