@@ -394,6 +394,22 @@ def test_a_skill_is_also_said_with_everyday_names_of_its_noun():
     assert noun_forms("") == [""] and noun_forms("landing spot") == ["landing spot"]
 
 
+def test_a_ride_to_a_storey_is_also_said_as_going_there():
+    catalog = Catalog.from_dict({"skills": [
+        {"name": "ride_elevator", "kind": "action", "description": "Ride the elevator to a floor.",
+         "resources": ["base"], "params": {"floor": {"type": "integer", "minimum": -1, "maximum": 6,
+                                                     "description": "floor number, -1 is the basement"}}},
+        {"name": "drive", "kind": "action", "description": "Drive a distance.", "resources": ["base"],
+         "params": {"distance_m": {"type": "number", "minimum": -5, "maximum": 5}}},
+    ]})
+    said = natural_templates(catalog.skill("ride_elevator"))
+    assert "go down to floor {floor:num}" in said and "head up to floor {floor:num}" in said
+    assert not any(t.startswith("go down") for t in natural_templates(catalog.skill("drive")))  # no storey
+    rides = generate_report(catalog, 150, seed=3, mix={"single": 1.0}).samples
+    assert any(("go" in s.command.lower().split() or "head" in s.command.lower().split())
+               and "the basement" in s.command.lower() and s.plan[0].args == {"floor": -1} for s in rides)
+
+
 def test_a_setting_of_one_choice_is_also_said_by_the_choice():
     catalog = Catalog.from_dict({"modes": ["slow", "normal"], "skills": [
         {"name": "set_speed_mode", "kind": "service", "description": "Set the speed mode.",

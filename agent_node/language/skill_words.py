@@ -91,6 +91,9 @@ VERBS: dict[str, list[str]] = {
     "follow": ["follow"],
     "charge": ["charge", "recharge"],
 }
+#: Words of a parameter's name that make it a storey of a building: a skill that takes only
+#: one is said as going there ("go down to the basement" rides the elevator to floor -1).
+LEVEL_WORDS = {"floor", "level", "storey", "story", "deck"}
 #: Verbs of going somewhere: a place after them takes "to".
 MOTION = {"navigate", "go", "fly", "drive", "move", "return", "head", "travel"}
 #: Nouns said without an article after the verb ("return home").
@@ -327,6 +330,9 @@ def _templates(skill: Skill, directional: frozenset[str], said_thing: str) -> li
         for params in (said, said + optional) if optional else (said,):
             t = "".join(" " + phrase(n, v, after_noun=bool(obj) and i == 0) for i, n in enumerate(params))
             out.append(" ".join(x for x in (v, first) if x) + t)
+    levels = [n for n in required if set(_words(n)) & LEVEL_WORDS and skill.params[n].type == "integer"]
+    if levels and len(required) == 1:  # "go down to the basement", "head up to floor 3": the ride is implied
+        out += [f"{v} {phrase(levels[0], 'ride')}" for v in ("go", "head", "go up", "go down", "head up", "head down")]
     choice = [n for n in required if skill.params[n].type not in BASE_TYPES]
     if head in SETTING and thing and len(required) == 1 and choice:  # "switch to slow mode", "normal speed"
         value, kind, topic = "{%s:bare}" % choice[0], said_thing.split()[-1], said_thing.split()[0]
