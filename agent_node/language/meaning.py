@@ -108,8 +108,7 @@ def number_unsaid(text: str, spec: ParamSpec, value: float) -> str | None:
     A number said in a larger unit than the parameter's ("30 minutes" for seconds)
     says that many of the larger unit, not of the parameter's."""
     named = spec.special.get(float(abs(value) if spec.directional else value), []) + [
-        f.replace("{n}", "").strip().removeprefix("the ") for f in spec.named.get(float(value), [])] + (
-        SAID_TURNS.get(float(abs(value)), []) if turns_by(spec) else [])
+        f.replace("{n}", "").strip().removeprefix("the ") for f in spec.named.get(float(value), [])]
     plain = in_own_unit(text, spec)
     if spec.directional:
         forms = number_forms(abs(value), signed=False)
@@ -122,7 +121,7 @@ def number_unsaid(text: str, spec: ParamSpec, value: float) -> str | None:
         forms = number_forms(value, signed=True)
     if _said_any(plain, forms) or _said_any(units_spelled(text), named + in_larger_units(spec, value)):
         return None
-    if turns_by(spec) and float(abs(value)) in said_turns(text):
+    if turns_by(spec) and float(abs(value)) in said_turns(text):  # "a quarter turn", "two full turns"
         return None
     return f"number not mentioned: {value}"
 

@@ -304,19 +304,21 @@ def cite_the_look_up(command: str, plan: Plan, catalog: Catalog, phrasebook: Phr
         return plan
     m = unnamed[0]
     type_name = catalog.skill(m.skill).params[m.param].value_type
-    cited = {n for t in plan.tasks for n in t.refs()}
-    sources = [t for t in plan.tasks[:m.task - 1] if t.id not in cited
-               and (returns := catalog.skill(t.skill).returns) is not None and returns.type == type_name]
+    before = plan.tasks[:m.task - 1]
     tasks = [t.model_copy(deep=True) for t in plan.tasks]
     goers = {s.name for s in catalog.skills if s.resources and any(p.value_type == type_name
                                                                     for p in s.params.values())}
-    if own and not any(t.skill in goers for t in plan.tasks[:m.task - 1]):  # it is where it started
+    if own and not any(t.skill in goers for t in before):  # it is where it started
         look_up = _own_place_look_up(catalog, type_name)
-        sources = [t for t in plan.tasks[:m.task - 1] if t.skill == look_up]
+        sources = [t for t in before if t.skill == look_up]
         if look_up and not sources:  # called first: every $N moves up by one
             tasks = [Task(id=1, skill=look_up, args={})] + [
                 Task(id=t.id + 1, skill=t.skill, args=renumber_refs(t.args, lambda n: n + 1)) for t in tasks]
             sources, m = [tasks[0]], Mismatch(m.why, m.task + 1, m.skill, m.param, m.value)
+    else:
+        cited = {n for t in plan.tasks for n in t.refs()}
+        sources = [t for t in before if t.id not in cited
+                   and (returns := catalog.skill(t.skill).returns) is not None and returns.type == type_name]
     if len(sources) != 1:
         return plan
     tasks[m.task - 1].args[m.param] = f"${sources[0].id}"

@@ -73,8 +73,7 @@ def read_adapter(path: str | Path) -> tuple[dict[str, np.ndarray], float]:
 
     try:
         reader = gguf.GGUFReader(str(path))
-        field = reader.fields["adapter.lora.alpha"]
+        alpha = float(reader.fields["adapter.lora.alpha"].contents())
     except (OSError, ValueError, KeyError) as e:
         raise ValueError(f"{path} is not a GGUF LoRA adapter: {e}") from None
-    alpha = float(field.parts[field.data[0]][0])
     return {t.name: np.array(t.data, dtype=np.float32) for t in reader.tensors}, alpha
